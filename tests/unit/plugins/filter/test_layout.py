@@ -1,0 +1,92 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the node_layout filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.filter.layout import node_layout
+
+DEFAULTS = {
+    "api_port_base": 8080, "web_port_offset": 1, "p2p_port_base": 4001, "port_step": 2,
+    "bind_address": "", "api_scheme": "http", "config_dir": "/etc/ollama-distributed",
+    "data_root": "/var/lib/ollama-distributed", "log_dir": "/var/log/ollama-distributed",
+    "service_manager": "auto",
+}
+
+
+def local_hosts(n: int = 3) -> dict:
+    return {f"node{i}": {"ansible_connection": "local", "ansible_facts": {"service_mgr": "sysvinit"}}
+            for i in range(1, n + 1)}
+
+
+def test_three_nodes_on_one_machine_follow_the_training_scheme() -> None:
+    hv = local_hosts()
+    result = node_layout(hv, list(hv), DEFAULTS)
+    assert result["problems"] == []
+    nodes = result["nodes"]
+    assert [nodes[h]["api_port"] for h in hv] == [8080, 8082, 8084]
+    assert [nodes[h]["web_port"] for h in hv] == [8081, 8083, 8085]
+    assert [nodes[h]["p2p_port"] for h in hv] == [4001, 4002, 4003]
+    assert [nodes[h]["machine_primary"] for h in hv] == [True, False, False]
+    assert nodes["node1"]["bootstrap"] and not nodes["node2"]["bootstrap"]
+    assert nodes["node1"]["bootstrap_peers"] == []
+    assert nodes["node2"]["bootstrap_peers"] == ["127.0.0.1:4001", "127.0.0.1:4003"]
+    assert nodes["node3"]["api_listen"] == "127.0.0.1:8084"
+    assert nodes["node3"]["local_url"] == "http://127.0.0.1:8084"
+    assert nodes["node2"]["service_manager"] == "supervisor"
+    assert nodes["node2"]["service_name"] == "ollama-distributed-node2"
+    assert nodes["node2"]["config_file"] == "/etc/ollama-distributed/node2.yaml"
+    assert nodes["node2"]["models_dir"] == "/var/lib/ollama-distributed/node2/models"
+    assert nodes["node2"]["log_file"] == "/var/log/ollama-distributed/node2.log"
+    assert {n["expected_size"] for n in nodes.values()} == {3}
+
+
+def test_one_node_per_machine_uses_base_ports_and_binds_everywhere() -> None:
+    hv = {f"vm{i}": {"ansible_host": f"10.0.0.{i}", "ansible_facts": {"service_mgr": "systemd"}}
+          for i in range(1, 4)}
+    nodes = node_layout(hv, list(hv), DEFAULTS)["nodes"]
+    assert {n["api_port"] for n in nodes.values()} == {8080}
+    assert all(n["machine_primary"] for n in nodes.values())
+    assert nodes["vm2"]["api_listen"] == "0.0.0.0:8080"
+    assert nodes["vm2"]["api_url"] == "http://10.0.0.2:8080"
+    assert nodes["vm2"]["local_url"] == "http://127.0.0.1:8080"
+    assert nodes["vm3"]["bootstrap_peers"][0] == "10.0.0.1:4001"
+    assert nodes["vm1"]["service_name"] == "ollama-distributed@vm1.service"
+
+
+def test_explicit_bootstrap_ids_and_ports_win() -> None:
+    hv = local_hosts()
+    hv["node3"].update(layout_bootstrap=True, layout_node_id="boot", layout_api_port=9000)
+    nodes = node_layout(hv, list(hv), DEFAULTS)["nodes"]
+    assert nodes["node3"]["bootstrap"] and nodes["node3"]["id"] == "boot"
+    assert nodes["node3"]["api_port"] == 9000 and nodes["node3"]["web_port"] == 9001
+    assert nodes["node1"]["bootstrap_peers"][0] == "127.0.0.1:4003"
+
+
+def test_primary_is_unique_per_machine_across_clusters() -> None:
+    hv = {**{f"a{i}": {"ansible_host": "shared"} for i in range(3)},
+          **{f"b{i}": {"ansible_host": "shared", "layout_api_port_base": 9080} for i in range(3)}}
+    play = list(hv)
+    a = node_layout(hv, ["a0", "a1", "a2"], DEFAULTS, play)["nodes"]
+    b = node_layout(hv, ["b0", "b1", "b2"], DEFAULTS, play)["nodes"]
+    assert [a[h]["machine_primary"] for h in a] == [True, False, False]
+    assert not any(b[h]["machine_primary"] for h in b)
+    assert [b[h]["api_port"] for h in b] == [9080, 9082, 9084]
+
+
+def test_every_problem_is_reported_with_host_and_variable() -> None:
+    hv = local_hosts()
+    hv["node1"].update(layout_node_id="bad id!", layout_bootstrap=True)
+    hv["node2"].update(layout_node_id="node3", layout_bootstrap=True, layout_api_port=70000)
+    problems = node_layout(hv, list(hv), DEFAULTS)["problems"]
+    assert "node1, node2: layout_bootstrap: true on 2 hosts" in problems[0]
+    assert "node1: layout_node_id: found 'bad id!', need 1-63 characters of A-Z a-z 0-9 _ -" in problems
+    assert "node2: layout_api_port: found 70000, need a port number 1-65535" in problems
+    assert "node3: layout_node_id: 'node3' is already the id of node2, ids must be unique" in problems
+
+
+def test_empty_group_is_an_error() -> None:
+    with pytest.raises(AnsibleFilterError, match="no hosts"):
+        node_layout({}, [], DEFAULTS)
