@@ -22,7 +22,7 @@ options:
     required: true
   token:
     description:
-      - Bearer token sent as C(Authorization: Bearer <token>), one of the node C(security.api_keys)
+      - Bearer token sent in the C(Authorization) header, one of the node C(security.api_keys)
         or a JWT. Needed only when the node has C(security.enable_auth) on.
       - Never logged nor shown in messages.
       - If not set, the environment variable E(OLLAMA_DISTRIBUTED_TOKEN) of the host the module
