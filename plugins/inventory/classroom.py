@@ -23,7 +23,9 @@ description:
     C(classroom_student_name), C(classroom_topology), C(classroom_node_index) (k),
     C(classroom_expected_size) (= O(defaults.nodes_per_student)); the inputs of the
     C(ollama_lab.distributed.layout) role C(layout_cluster_group) (the student group),
-    C(layout_node_id) (C(<student id>-node<k>)), C(layout_address) (the host),
+    C(layout_node_id) (C(<student id>-node<k>)), C(layout_address) (the host; C(127.0.0.1) for
+    C(localhost), C(127.0.0.1) or C(::1)), C(layout_machine) (the host in lower case, C(localhost) for
+    those three, so the layout role sees shared machines exactly as the plugin does),
     C(layout_api_port), C(layout_web_port) (api + 1), C(layout_p2p_port),
     C(layout_bootstrap) (true on node 1); and C(configure_profile)."
   - "Ports: a C(vm_per_node) student's nodes all use the student's port bases (one node per host).
@@ -141,7 +143,8 @@ notes:
 
 EXAMPLES = r"""
 # inventories/classroom/example.classroom.yml
-# alice: one node per VM; bob: three nodes on one host (8080/8082/8084, 4001-4003)
+# alice: one node per VM (8080, 4001 on each);
+# bob: three nodes on one host (8080/8082/8084, 4001-4003)
 plugin: ollama_lab.distributed.classroom
 class_name: llm-ops-2025
 defaults:
@@ -208,7 +211,7 @@ SECRET_VARS = frozenset(('ansible_password', 'ansible_ssh_pass', 'ansible_become
 COMPUTED_VARS = frozenset((
     'ansible_host', 'classroom_class_name', 'classroom_student_id', 'classroom_student_name',
     'classroom_topology', 'classroom_node_index', 'classroom_expected_size', 'layout_cluster_group',
-    'layout_node_id', 'layout_address', 'layout_api_port', 'layout_web_port', 'layout_p2p_port',
+    'layout_node_id', 'layout_address', 'layout_machine', 'layout_api_port', 'layout_web_port', 'layout_p2p_port',
     'layout_bootstrap', 'configure_profile',
 ))
 CONSTRUCTABLE_KEYS = ('strict', 'compose', 'groups', 'keyed_groups', 'use_extra_vars', 'leading_separator')
@@ -285,6 +288,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
     NAME = 'ollama_lab.distributed.classroom'
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._problems: list[str] = []
+
     def verify_file(self, path: str) -> bool:
         return bool(super().verify_file(path)) and str(path).endswith(('classroom.yml', 'classroom.yaml'))
 
@@ -296,10 +303,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise AnsibleParserError('classroom inventory %s: cannot read it: %s' % (path, exc)) from exc
         if not isinstance(config, Mapping):
             raise AnsibleParserError('classroom inventory %s: expected a YAML mapping (found %s)' % (path, type(plain(config)).__name__))
-        if config.get('plugin') not in (self.NAME, 'classroom'):
+        if config.get('plugin') not in (getattr(self, '_redirected_names', None) or [self.NAME]):
             raise AnsibleParserError('Incorrect plugin name in file: %s' % config.get('plugin', 'none found'))
 
-        self._problems: list[str] = []
+        self._problems = []
         class_name, settings, students = self._validate(config)
         if self._problems:
             raise AnsibleParserError('classroom inventory %s: %d problem(s) in the class description:\n  - %s'
@@ -388,7 +395,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             return settings
         self._unknown_keys('defaults', raw, DEFAULT_KEYS, extra='ansible_')
         if 'topology' in raw:
-            settings['topology'] = self._choice('defaults.topology', raw['topology'], TOPOLOGIES)
+            settings['topology'] = self._choice('defaults.topology', raw['topology'], TOPOLOGIES) or False
         if 'profile' in raw:
             settings['profile'] = self._choice('defaults.profile', raw['profile'], PROFILES) or 'development'
         for key in ('port_base', 'p2p_port_base'):
@@ -428,7 +435,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             student.topology = self._choice(where + '.topology', entry['topology'], TOPOLOGIES)
         elif settings['topology']:
             student.topology = settings['topology']
-        else:
+        elif settings['topology'] is None:  # False: an invalid defaults.topology, reported there
             self._problem(where + '.topology', 'missing (and no defaults.topology)', None, ' or '.join(TOPOLOGIES))
 
         profile = entry.get('profile', settings['profile'])
@@ -551,7 +558,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                     'classroom_expected_size': nodes,
                     'layout_cluster_group': group,
                     'layout_node_id': node,
-                    'layout_address': host,
+                    'layout_address': '127.0.0.1' if machine(host) == 'localhost' else host,
+                    'layout_machine': machine(host),
                     'layout_api_port': api,
                     'layout_web_port': api + 1,
                     'layout_p2p_port': p2p,
