@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ollama_lab maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+from __future__ import annotations
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: cluster_info
+short_description: Read (and optionally wait for) the cluster state as one Ollama Distributed node sees it
+version_added: 0.1.0
+description:
+  - Reads the cluster status from one node, C(GET /api/distributed/status), falling back to
+    C(GET /api/v1/cluster/status) when that answers 404 (upstream OllamaMax serves only C(/api/v1/*)).
+  - Reads the member list, C(GET /api/distributed/nodes) or C(GET /api/v1/nodes); when neither
+    exists the C(nodes) of the status answer are used.
+  - The leader comes from the status answer; when the status has no C(leader) key,
+    C(GET /api/v1/cluster/leader) is asked.
+  - With O(wait_for_size) and/or O(wait_for_leader) the module polls until the cluster matches or
+    O(wait_timeout) passes, then fails with a message saying what was last seen (size, leader).
+    While waiting, connection errors, timeouts and 5xx answers count as observations; C(401) fails
+    at once.
+  - Never reports a change.
+author:
+  - ollama_lab maintainers
+extends_documentation_fragment:
+  - ollama_lab.distributed.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  wait_for_size:
+    description:
+      - Wait until RV(cluster_size) (online members, this node included) is at least this number.
+    type: int
+  wait_for_leader:
+    description:
+      - Wait until the node knows a leader (RV(leader) is not empty).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for O(wait_for_size) and O(wait_for_leader) before failing.
+    type: float
+    default: 60
+  wait_interval:
+    description:
+      - Seconds between two polls while waiting.
+    type: float
+    default: 2
+'''
+
+EXAMPLES = r'''
+- name: Read the cluster as the bootstrap node sees it
+  ollama_lab.distributed.cluster_info:
+    url: "{{ layout_node.api_url }}"
+    token: "{{ ollama_api_token | default(omit) }}"
+  register: cluster
+
+- name: Wait until all nodes of the group have joined and agree on a leader
+  ollama_lab.distributed.cluster_info:
+    url: "{{ layout_node.api_url }}"
+    wait_for_size: "{{ layout_cluster | length }}"
+    wait_for_leader: true
+    wait_timeout: 120
+  delegate_to: localhost
+
+- name: Show who leads
+  ansible.builtin.debug:
+    msg: "{{ cluster.leader }} leads term {{ cluster.term }} of {{ cluster.cluster_size }} nodes"
+'''
+
+RETURN = r'''
+cluster_size:
+  description: Online members, the answering node included.
+  returned: success
+  type: int
+  sample: 3
+expected_size:
+  description: The configured C(cluster.expected_size), or the largest size seen.
+  returned: success
+  type: int
+  sample: 3
+leader:
+  description: Node id of the leader; empty or null when there is none.
+  returned: success
+  type: str
+  sample: node1
+leader_address:
+  description: API address of the leader when known (from the member list or C(/api/v1/cluster/leader)).
+  returned: success
+  type: str
+  sample: 127.0.0.1:8080
+is_leader:
+  description: Whether the answering node is the leader.
+  returned: success
+  type: bool
+  sample: true
+term:
+  description: Leader term; increases when the leader changes.
+  returned: success
+  type: int
+  sample: 1
+health:
+  description: Cluster verdict, V(healthy), V(degraded) or V(unhealthy).
+  returned: success
+  type: str
+  sample: healthy
+node_id:
+  description: Id of the answering node.
+  returned: success
+  type: str
+  sample: node1
+connected_peers:
+  description: Peers the answering node is connected to.
+  returned: success
+  type: int
+  sample: 2
+nodes:
+  description:
+    - Member records C({id, address, p2p_address, status, last_seen, tags, capabilities, metrics}),
+      C(status) being V(online), V(offline) or V(draining).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"id": "node1", "address": "127.0.0.1:8080", "status": "online"}]
+status_endpoint:
+  description: The status route that answered.
+  returned: success
+  type: str
+  sample: /api/distributed/status
+nodes_endpoint:
+  description: The member-list route that answered, or null when the status C(nodes) were used.
+  returned: success
+  type: str
+  sample: /api/distributed/nodes
+latency_ms:
+  description: Milliseconds the last status request took.
+  returned: success
+  type: float
+  sample: 2.4
+attempts:
+  description: How many readings were made (more than one only when waiting).
+  returned: success
+  type: int
+  sample: 1
+'''
+
+from typing import Any, Dict, List, Optional
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api import (
+    NodeAPIError,
+    NodeClient,
+    connection_argument_spec,
+    display_url,
+    fail_api,
+    poll_until,
+)
+
+STATUS_PATHS = ('/api/distributed/status', '/api/v1/cluster/status')
+NODES_PATHS = {
+    '/api/distributed/status': ('/api/distributed/nodes', '/api/v1/nodes'),
+    '/api/v1/cluster/status': ('/api/v1/nodes', '/api/distributed/nodes'),
+}
+LEADER_PATH = '/api/v1/cluster/leader'
+
+
+def _as_dict(data: Any) -> Dict[str, Any]:
+    return data if isinstance(data, dict) else {}
+
+
+def observe(client: NodeClient, retries: Optional[int] = None) -> Dict[str, Any]:
+    """One reading of status, members and leader."""
+    status_endpoint, resp = client.get_first(STATUS_PATHS, retries=retries)
+    status = _as_dict(resp.data)
+
+    nodes: List[Any] = status.get('nodes') or []
+    nodes_endpoint: Optional[str] = None
+    try:
+        nodes_endpoint, nresp = client.get_first(NODES_PATHS[status_endpoint], retries=retries)
+        listed = _as_dict(nresp.data).get('nodes')
+        if isinstance(listed, list):
+            nodes = listed
+    except NodeAPIError as exc:
+        if exc.status != 404:
+            raise
+        nodes_endpoint = None
+
+    leader = status.get('leader')
+    leader_address: Optional[str] = None
+    if 'leader' not in status:
+        try:
+            lead = _as_dict(client.get(LEADER_PATH, retries=retries).data)
+            leader = lead.get('leader')
+            leader_address = lead.get('address')
+            if status.get('term') is None:
+                status['term'] = lead.get('term')
+        except NodeAPIError as exc:
+            if exc.status != 404:
+                raise
+    if leader and leader_address is None:
+        for node in nodes:
+            if isinstance(node, dict) and node.get('id') == leader:
+                leader_address = node.get('address')
+                break
+
+    return dict(
+        cluster_size=status.get('cluster_size'),
+        expected_size=status.get('expected_size'),
+        leader=leader,
+        leader_address=leader_address,
+        is_leader=status.get('is_leader'),
+        term=status.get('term'),
+        health=status.get('health'),
+        node_id=status.get('node_id'),
+        connected_peers=status.get('connected_peers'),
+        nodes=nodes,
+        status_endpoint=status_endpoint,
+        nodes_endpoint=nodes_endpoint,
+        latency_ms=resp.latency_ms,
+    )
+
+
+def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool) -> bool:
+    if size is not None:
+        current = seen.get('cluster_size')
+        if not isinstance(current, int) or current < size:
+            return False
+    if want_leader and not seen.get('leader'):
+        return False
+    return True
+
+
+def describe(seen: Optional[Dict[str, Any]]) -> str:
+    if seen is None:
+        return 'no status was ever read'
+    return ('last seen: cluster_size %s (expected %s), leader %s, health %s, nodes %s'
+            % (seen.get('cluster_size'), seen.get('expected_size'), repr(seen.get('leader') or None),
+               seen.get('health'),
+               ', '.join('%s=%s' % (n.get('id'), n.get('status')) for n in seen.get('nodes') or []
+                         if isinstance(n, dict)) or 'none'))
+
+
+def main() -> None:
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        wait_for_size=dict(type='int'),
+        wait_for_leader=dict(type='bool', default=False),
+        wait_timeout=dict(type='float', default=60.0),
+        wait_interval=dict(type='float', default=2.0),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = NodeClient.from_module(module)
+    size = module.params['wait_for_size']
+    want_leader = module.params['wait_for_leader']
+    if size is not None and size < 1:
+        module.fail_json(msg='wait_for_size must be 1 or more, got %d' % size)
+
+    try:
+        if size is None and not want_leader:
+            module.exit_json(changed=False, attempts=1, **observe(client))
+        result = poll_until(lambda: observe(client, retries=0),
+                            lambda seen: matches(seen, size, want_leader),
+                            timeout=module.params['wait_timeout'],
+                            interval=module.params['wait_interval'])
+    except NodeAPIError as exc:
+        fail_api(module, exc)
+        return
+
+    if result.ok:
+        module.exit_json(changed=False, attempts=result.attempts, **result.value)
+
+    wanted = []
+    if size is not None:
+        wanted.append('a size of at least %d' % size)
+    if want_leader:
+        wanted.append('a leader')
+    text = describe(result.value)
+    if result.error is not None:
+        text = 'last error: %s; %s' % (result.error.message, text)
+    module.fail_json(
+        msg='Cluster seen from %s did not reach %s within %gs (%d checks); %s'
+            % (display_url(client.base_url), ' and '.join(wanted), module.params['wait_timeout'],
+               result.attempts, text),
+        attempts=result.attempts, **(result.value or {}))
+
+
+if __name__ == '__main__':
+    main()
