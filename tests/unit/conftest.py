@@ -208,6 +208,16 @@ class ModuleRun:
     def failed(self) -> bool:
         return bool(self.result.get("failed")) or self.rc != 0
 
+    @property
+    def warnings(self) -> List[str]:
+        """Warning texts (plain strings before ansible-core 2.19, WarningSummary dicts since)."""
+        texts = []
+        for item in self.result.get("warnings") or []:
+            if isinstance(item, dict):
+                item = (item.get("event") or {}).get("msg", json.dumps(item))
+            texts.append(str(item))
+        return texts
+
     def __getitem__(self, key: str) -> Any:
         return self.result[key]
 
