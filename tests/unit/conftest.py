@@ -223,8 +223,15 @@ class ModuleRun:
 
 
 @pytest.fixture
-def run_module(capsys: pytest.CaptureFixture[str]):
+def run_module(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    from ansible.module_utils import _internal as module_internal
+    from ansible.module_utils.common import warnings as module_warnings
     from ansible.module_utils.testing import patch_module_args
+
+    # Tests of controller plugins (inventory, filters) in the same process switch
+    # module_utils to controller mode, which sends module warnings to Display
+    # instead of the result; modules run on targets, so undo that here.
+    monkeypatch.setattr(module_internal, "is_controller", False)
 
     def _run(module: Any, args: Dict[str, Any], check_mode: bool = False, diff: bool = False) -> ModuleRun:
         args = dict(args)
@@ -233,6 +240,8 @@ def run_module(capsys: pytest.CaptureFixture[str]):
         if diff:
             args["_ansible_diff"] = True
         capsys.readouterr()  # drop anything printed before
+        module_warnings._global_warnings.clear()  # each run starts without earlier warnings
+        module_warnings._global_deprecations.clear()
         started = time.monotonic()
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc_info:
