@@ -1,0 +1,349 @@
+// Command ollama-distributed is the reference implementation of the Ollama
+// Distributed node contract (see the repository's node-contract.md).
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ollama-lab/distributed/reference-node/internal/api"
+	"github.com/ollama-lab/distributed/reference-node/internal/auth"
+	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
+	"github.com/ollama-lab/distributed/reference-node/internal/config"
+	"github.com/ollama-lab/distributed/reference-node/internal/logx"
+	"github.com/ollama-lab/distributed/reference-node/internal/models"
+)
+
+// version is set at build time with -ldflags "-X main.version=<v>".
+var version = "0.1.0-dev"
+
+// Exit codes. 0, 1 and 2 are the contract's; 64 is a command line mistake.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // unreadable config, cannot bind, cannot start
+	exitProblems = 2 // configuration has problems
+	exitUsage    = 64
+)
+
+const usage = `ollama-distributed - Ollama Distributed node (reference implementation)
+
+Usage:
+  ollama-distributed --version | version
+  ollama-distributed --help
+  ollama-distributed validate --config FILE
+  ollama-distributed start --config FILE [--dry-run]
+
+validate  checks FILE without starting anything: exit 0 and "configuration OK",
+          exit 2 and one "<dotted.key>: <problem>" line per problem,
+          exit 1 when FILE cannot be read or parsed.
+start     runs the node in the foreground until SIGTERM or SIGINT.
+          --dry-run validates, checks every listen address can be bound,
+          prints what would start and exits.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "--version", "-version", "version", "-v":
+		fmt.Fprintf(stdout, "ollama-distributed version %s (reference)\n", version)
+		return exitOK
+	case "--help", "-help", "-h", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "start":
+		return cmdStart(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "ollama-distributed: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// parseFlags handles --config and, for start, --dry-run.
+func parseFlags(name string, args []string, stderr io.Writer, dryRun *bool) (string, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := fs.String("config", "", "configuration file")
+	if dryRun != nil {
+		fs.BoolVar(dryRun, "dry-run", false, "validate and check listen addresses, then exit")
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", false
+	}
+	if *cfg == "" || fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ollama-distributed %s: --config FILE is required (and nothing else)\n", name)
+		return "", false
+	}
+	return *cfg, true
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	path, ok := parseFlags("validate", args, stderr, nil)
+	if !ok {
+		return exitUsage
+	}
+	_, err := config.Load(path)
+	var probs config.Problems
+	switch {
+	case err == nil:
+		fmt.Fprintln(stdout, "configuration OK")
+		return exitOK
+	case errors.As(err, &probs):
+		for _, p := range probs {
+			fmt.Fprintln(stdout, p.String())
+		}
+		return exitProblems
+	default:
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitFailure
+	}
+}
+
+// listeners are bound before anything is served, so start either gets all
+// of them or stops with nothing running.
+type listeners struct {
+	api, p2p, web net.Listener
+}
+
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.api, l.p2p, l.web} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+func bindAll(c *config.Config) (*listeners, error) {
+	l := &listeners{}
+	var err error
+	if l.api, err = net.Listen("tcp", c.API.Listen); err != nil {
+		return nil, fmt.Errorf("cannot listen on api.listen %s: %v", c.API.Listen, opErr(err))
+	}
+	if l.p2p, err = net.Listen("tcp", c.P2P.Listen); err != nil {
+		l.close()
+		return nil, fmt.Errorf("cannot listen on p2p.listen %s: %v", c.P2P.Listen, opErr(err))
+	}
+	if c.Web.Listen != "" {
+		if l.web, err = net.Listen("tcp", c.Web.Listen); err != nil {
+			l.close()
+			return nil, fmt.Errorf("cannot listen on web.listen %s: %v", c.Web.Listen, opErr(err))
+		}
+	}
+	return l, nil
+}
+
+// opErr drops the "listen tcp 1.2.3.4:5:" prefix the address already tells.
+func opErr(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+func stateDirs(c *config.Config) []string {
+	return []string{c.Storage.DataDir, c.Storage.ModelsDir, c.Storage.CacheDir, c.Consensus.DataDir}
+}
+
+// prepareDirs creates the state directories and checks they are writable.
+func prepareDirs(c *config.Config) error {
+	for _, d := range stateDirs(c) {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return fmt.Errorf("cannot create %s: %v", d, err)
+		}
+		f, err := os.CreateTemp(d, ".write-test-*")
+		if err != nil {
+			return fmt.Errorf("directory %s is not writable: %v", d, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
+	return nil
+}
+
+func cmdStart(args []string, stdout, stderr io.Writer) int {
+	var dryRun bool
+	path, ok := parseFlags("start", args, stderr, &dryRun)
+	if !ok {
+		return exitUsage
+	}
+	fail := func(code int, format string, a ...interface{}) int {
+		fmt.Fprintf(stderr, "ollama-distributed: "+format+"\n", a...)
+		return code
+	}
+	cfg, err := config.Load(path)
+	var probs config.Problems
+	if errors.As(err, &probs) {
+		return fail(exitProblems, "invalid configuration: %s", probs.Error())
+	} else if err != nil {
+		return fail(exitFailure, "%v", err)
+	}
+	var tlsCfg *tls.Config
+	if cfg.API.TLS.Enabled {
+		cert, err := tls.LoadX509KeyPair(cfg.API.TLS.CertFile, cfg.API.TLS.KeyFile)
+		if err != nil {
+			return fail(exitFailure, "cannot load api.tls certificate: %v", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := bindAll(cfg)
+	if err != nil {
+		return fail(exitFailure, "%v", err)
+	}
+	if dryRun {
+		ln.close()
+		printPlan(stdout, cfg)
+		return exitOK
+	}
+	if err := prepareDirs(cfg); err != nil {
+		ln.close()
+		return fail(exitFailure, "%v", err)
+	}
+	logger, err := logx.New(cfg.Logging.Level, cfg.Logging.Output, cfg.Logging.File)
+	if err != nil {
+		ln.close()
+		return fail(exitFailure, "cannot open logging.file: %v", err)
+	}
+	defer logger.Close()
+	if tlsCfg != nil {
+		ln.api = tls.NewListener(ln.api, tlsCfg)
+	}
+	serve(cfg, ln, logger.With("node_id", cfg.Node.ID))
+	return exitOK
+}
+
+func printPlan(w io.Writer, c *config.Config) {
+	scheme := "http"
+	if c.API.TLS.Enabled {
+		scheme = "https"
+	}
+	fmt.Fprintln(w, "configuration OK; every listen address can be bound")
+	fmt.Fprintf(w, "would start node %s (%s)\n", c.Node.ID, c.Environment)
+	fmt.Fprintf(w, "  api:  %s://%s (advertised as %s)\n", scheme, c.API.Listen, c.API.Advertise)
+	fmt.Fprintf(w, "  p2p:  %s (advertised as %s), bootstrap peers: %s\n", c.P2P.Listen, c.P2P.Advertise, orNone(c.P2P.Bootstrap))
+	if c.Web.Listen != "" {
+		fmt.Fprintf(w, "  web:  http://%s\n", c.Web.Listen)
+	}
+	for _, d := range stateDirs(c) {
+		state := "exists"
+		if _, err := os.Stat(d); err != nil {
+			state = "would be created"
+		}
+		fmt.Fprintf(w, "  dir:  %s (%s)\n", d, state)
+	}
+	fmt.Fprintf(w, "  auth: %v, scheduler: %s, backend: %s\n", c.Security.EnableAuth, c.Scheduler.Algorithm, orNone([]string{c.Backend.OllamaURL}))
+}
+
+func orNone(list []string) string {
+	s := strings.TrimSpace(strings.Join(list, ", "))
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// serve runs the node until SIGTERM/SIGINT, then shuts down within 10 s.
+func serve(cfg *config.Config, ln *listeners, logger *logx.Logger) {
+	authn := auth.New(cfg.Security.APIKeys, cfg.Security.JWT.Secret, cfg.Security.JWT.Expiration.D())
+	store := models.NewStore(cfg.Storage.ModelsDir)
+	if err := store.Init(); err != nil {
+		logger.Error("cannot create manifests directory", "error", err)
+	}
+	peers := &cluster.Client{HTTP: &http.Client{Timeout: cfg.API.Timeout.D()}}
+	if cfg.Security.EnableAuth {
+		peers.Token = api.PeerToken(authn, cfg.Node.ID)
+	}
+	var srv *api.Server
+	cl := cluster.New(cluster.Options{
+		ID: cfg.Node.ID, Address: cfg.API.Advertise, P2PAddress: cfg.P2P.Advertise,
+		Tags: cfg.Node.Tags, Bootstrap: cfg.P2P.Bootstrap,
+		Heartbeat: cfg.Consensus.HeartbeatTime.D(), ElectionTimeout: cfg.Consensus.ElectionTimeout.D(),
+		ExpectedSize: cfg.Cluster.ExpectedSize, StateDir: cfg.Consensus.DataDir,
+		Log: logger, Client: peers,
+		Local: func() cluster.Local {
+			if srv == nil {
+				return cluster.Local{Capabilities: cluster.Capabilities{SupportedModels: store.Names()}}
+			}
+			return srv.LocalInfo()
+		},
+	})
+	srv = api.New(api.Options{Config: cfg, Log: logger, Cluster: cl, Store: store, Auth: authn, Peers: peers, Version: version})
+
+	errLog := log.New(logWriter{logger}, "", 0)
+	servers := []*http.Server{
+		{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog},
+		{Handler: srv.P2PHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog},
+	}
+	lns := []net.Listener{ln.api, ln.p2p}
+	if ln.web != nil {
+		servers = append(servers, &http.Server{Handler: srv.WebHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog})
+		lns = append(lns, ln.web)
+	}
+	for i := range servers {
+		go func(s *http.Server, l net.Listener) {
+			if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("server stopped", "address", l.Addr().String(), "error", err)
+			}
+		}(servers[i], lns[i])
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		cl.JoinNow(ctx)
+		cl.Run(ctx)
+		close(done)
+	}()
+	if !cfg.Consensus.Bootstrap && len(cfg.P2P.Bootstrap) == 0 {
+		logger.Warn("no p2p.bootstrap peers and consensus.bootstrap is false: this node can only be found by others")
+	}
+	logger.Info("node started", "version", version, "api", cfg.API.Listen, "p2p", cfg.P2P.Listen,
+		"web", cfg.Web.Listen, "bootstrap", cfg.P2P.Bootstrap, "models_dir", cfg.Storage.ModelsDir)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	got := <-sig
+	logger.Info("shutting down", "signal", got.String())
+	signal.Stop(sig)
+
+	shutCtx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(shutCtx); err != nil {
+			s.Close()
+		}
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	logger.Info("stopped")
+}
+
+// logWriter sends net/http's own error log to the JSON log.
+type logWriter struct{ l *logx.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Debug("http server", "detail", strings.TrimSpace(string(p)))
+	return len(p), nil
+}

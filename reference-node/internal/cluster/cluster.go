@@ -1,0 +1,579 @@
+// Package cluster implements membership over the p2p endpoint (node
+// contract, section 4).
+//
+// Every heartbeat each node POSTs its view (all member records, its term and
+// leader) to its bootstrap peers and to every member it knows, and merges the
+// view it gets back. Members therefore learn each other transitively. A
+// member is online while this node has heard from it directly within the
+// election timeout. The leader is the online member with the lowest id, a
+// rule every node computes alike; the term goes up when the leader changes
+// and nodes converge on the highest term reported for the same leader.
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ollama-lab/distributed/reference-node/internal/logx"
+	"github.com/ollama-lab/distributed/reference-node/internal/sysinfo"
+)
+
+// GossipPath is the p2p route used for membership exchange.
+const GossipPath = "/p2p/v1/gossip"
+
+// Capabilities is the capability block of a node record.
+type Capabilities struct {
+	CPUCores        int      `json:"cpu_cores"`
+	Memory          uint64   `json:"memory"`
+	Storage         int64    `json:"storage"`
+	SupportedModels []string `json:"supported_models"`
+	Available       bool     `json:"available"`
+	LoadFactor      float64  `json:"load_factor"`
+}
+
+// Drain is the drain state of a member. Any node may change it (drain via
+// any node's API); the newest stamp wins when views are merged.
+type Drain struct {
+	Draining bool   `json:"draining"`
+	Stamp    int64  `json:"stamp"`
+	By       string `json:"by,omitempty"`
+}
+
+func (d Drain) newerThan(o Drain) bool {
+	return d.Stamp > o.Stamp || (d.Stamp == o.Stamp && d.By > o.By)
+}
+
+// Record is what members gossip about each other. The owner bumps Version
+// every heartbeat; Incarnation changes at every process start.
+type Record struct {
+	ID           string            `json:"id"`
+	Address      string            `json:"address"`
+	P2PAddress   string            `json:"p2p_address"`
+	Incarnation  int64             `json:"incarnation"`
+	Version      uint64            `json:"version"`
+	Tags         map[string]string `json:"tags"`
+	Capabilities Capabilities      `json:"capabilities"`
+	Metrics      sysinfo.Sample    `json:"metrics"`
+	Drain        Drain             `json:"drain"`
+}
+
+// Gossip is the message exchanged on GossipPath, in both directions.
+type Gossip struct {
+	From    string   `json:"from"`
+	Term    uint64   `json:"term"`
+	Leader  string   `json:"leader"`
+	MaxSize int      `json:"max_size"`
+	Members []Record `json:"members"`
+}
+
+// Local is fresh information about this node, asked for every heartbeat.
+type Local struct {
+	Capabilities Capabilities
+	Metrics      sysinfo.Sample
+}
+
+// Options configure a Cluster.
+type Options struct {
+	ID, Address, P2PAddress string
+	Tags                    map[string]string
+	Bootstrap               []string // p2p addresses to contact
+	Heartbeat               time.Duration
+	ElectionTimeout         time.Duration
+	ExpectedSize            int    // 0: largest size seen
+	StateDir                string // consensus.data_dir
+	Log                     *logx.Logger
+	Local                   func() Local // may be nil
+	Client                  *Client
+}
+
+type member struct {
+	rec       Record
+	lastHeard time.Time // last direct contact; zero if never
+	online    bool      // as of the last reconcile, for transition logs
+}
+
+type report struct {
+	term   uint64
+	leader string
+}
+
+// Cluster is this node's view of the membership.
+type Cluster struct {
+	opts Options
+	log  *logx.Logger
+
+	mu         sync.Mutex
+	self       Record
+	members    map[string]*member // every other known node, by id
+	reports    map[string]report  // latest term/leader each peer told us
+	term       uint64
+	leader     string
+	maxSize    int
+	lastUpdate time.Time
+	selfAddrs  map[string]bool // addresses that turned out to be us
+	inflight   map[string]bool // addresses with a gossip request running
+	dirty      bool            // persistent state changed
+}
+
+// New builds a Cluster and loads the persisted membership, if any.
+func New(o Options) *Cluster {
+	if o.Log == nil {
+		o.Log = logx.Discard()
+	}
+	if o.Client == nil {
+		o.Client = &Client{}
+	}
+	c := &Cluster{
+		opts: o,
+		log:  o.Log,
+		self: Record{
+			ID: o.ID, Address: o.Address, P2PAddress: o.P2PAddress,
+			Incarnation: time.Now().UnixNano(), Tags: o.Tags,
+		},
+		members:    map[string]*member{},
+		reports:    map[string]report{},
+		selfAddrs:  map[string]bool{o.P2PAddress: true},
+		inflight:   map[string]bool{},
+		maxSize:    1,
+		lastUpdate: time.Now(),
+	}
+	if c.self.Tags == nil {
+		c.self.Tags = map[string]string{}
+	}
+	c.load()
+	c.refreshLocal()
+	return c
+}
+
+// Run gossips every heartbeat until ctx ends, then saves the state.
+func (c *Cluster) Run(ctx context.Context) {
+	t := time.NewTicker(c.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		c.Tick(ctx)
+		select {
+		case <-ctx.Done():
+			c.save()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// JoinNow contacts the bootstrap peers and known members once and waits
+// (bounded) for their answers, so a starting node knows the cluster before
+// it first computes a leader.
+func (c *Cluster) JoinNow(ctx context.Context) {
+	c.refreshLocal()
+	var wg sync.WaitGroup
+	c.send(ctx, &wg)
+	wg.Wait()
+	c.mu.Lock()
+	c.reconcileLocked(time.Now())
+	c.mu.Unlock()
+}
+
+// Tick is one heartbeat: refresh our record, re-evaluate, send our view.
+func (c *Cluster) Tick(ctx context.Context) {
+	c.refreshLocal()
+	c.mu.Lock()
+	c.reconcileLocked(time.Now())
+	c.mu.Unlock()
+	c.send(ctx, nil)
+	c.save()
+}
+
+// refreshLocal asks for fresh capabilities and bumps our record's version.
+func (c *Cluster) refreshLocal() {
+	var l Local
+	if c.opts.Local != nil {
+		l = c.opts.Local()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.self.Version++
+	c.self.Capabilities = l.Capabilities
+	c.self.Metrics = l.Metrics
+	if l.Capabilities.SupportedModels == nil {
+		c.self.Capabilities.SupportedModels = []string{}
+	}
+	c.self.Capabilities.Available = !c.self.Drain.Draining
+}
+
+// RefreshSelf makes a change of this node (models, load) visible at once.
+func (c *Cluster) RefreshSelf() { c.refreshLocal() }
+
+// send posts our view to every target. With wg, the caller can wait for the
+// answers; without, requests run in the background (one per address).
+func (c *Cluster) send(ctx context.Context, wg *sync.WaitGroup) {
+	c.mu.Lock()
+	msg := c.gossipLocked()
+	targets := c.targetsLocked()
+	for _, a := range targets {
+		c.inflight[a] = true
+	}
+	c.mu.Unlock()
+	timeout := c.opts.ElectionTimeout / 2
+	if timeout > 2*time.Second {
+		timeout = 2 * time.Second
+	}
+	body, _ := json.Marshal(msg)
+	for _, addr := range targets {
+		if wg != nil {
+			wg.Add(1)
+		}
+		go func(addr string) {
+			if wg != nil {
+				defer wg.Done()
+			}
+			defer func() {
+				c.mu.Lock()
+				delete(c.inflight, addr)
+				c.mu.Unlock()
+			}()
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			var resp Gossip
+			if err := c.opts.Client.PostJSON(rctx, addr, GossipPath, body, &resp); err != nil {
+				c.log.Debug("gossip failed", "peer", addr, "error", err)
+				return
+			}
+			c.receive(resp, addr, "")
+		}(addr)
+	}
+}
+
+// targetsLocked lists the p2p addresses to contact this heartbeat.
+func (c *Cluster) targetsLocked() []string {
+	set := map[string]bool{}
+	for _, b := range c.opts.Bootstrap {
+		set[b] = true
+	}
+	for _, m := range c.members {
+		if m.rec.P2PAddress != "" {
+			set[m.rec.P2PAddress] = true
+		}
+	}
+	var out []string
+	for a := range set {
+		if !c.selfAddrs[a] && !c.inflight[a] {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Cluster) gossipLocked() Gossip {
+	g := Gossip{From: c.self.ID, Term: c.term, Leader: c.leader, MaxSize: c.maxSize}
+	g.Members = append(g.Members, c.self)
+	for _, m := range c.members {
+		g.Members = append(g.Members, m.rec)
+	}
+	return g
+}
+
+// HandleGossip merges an incoming view and returns ours. remoteIP fills in
+// the sender's host when it advertises an unspecified one (0.0.0.0).
+func (c *Cluster) HandleGossip(g Gossip, remoteIP string) Gossip {
+	c.receive(g, "", remoteIP)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gossipLocked()
+}
+
+// receive merges a view heard directly from g.From (dialed at addr, or
+// calling us from remoteIP).
+func (c *Cluster) receive(g Gossip, addr, remoteIP string) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if g.From == "" {
+		return
+	}
+	if g.From == c.self.ID {
+		// Our own address (e.g. listed in p2p.bootstrap), or another process
+		// using our id.
+		for _, r := range g.Members {
+			if r.ID == c.self.ID && r.Incarnation != c.self.Incarnation {
+				c.log.Warn("another node uses this node id", "node_id", c.self.ID, "address", addr)
+			}
+		}
+		if addr != "" {
+			c.selfAddrs[addr] = true
+		}
+		return
+	}
+	for _, r := range g.Members {
+		if r.ID == g.From && remoteIP != "" {
+			r.Address = fixHost(r.Address, remoteIP)
+			r.P2PAddress = fixHost(r.P2PAddress, remoteIP)
+		}
+		c.mergeLocked(r)
+	}
+	if m := c.members[g.From]; m != nil {
+		m.lastHeard = now
+	}
+	c.reports[g.From] = report{g.Term, g.Leader}
+	if g.MaxSize > c.maxSize {
+		c.maxSize = g.MaxSize
+		c.dirty = true
+	}
+	c.reconcileLocked(now)
+}
+
+// mergeLocked folds one record into our view: the owner's newest version
+// wins for everything but drain, which goes by its own stamp.
+func (c *Cluster) mergeLocked(r Record) {
+	if r.ID == "" {
+		return
+	}
+	if r.ID == c.self.ID {
+		if r.Drain.newerThan(c.self.Drain) {
+			c.self.Drain = r.Drain
+			c.self.Capabilities.Available = !r.Drain.Draining
+			c.dirty = true
+			c.log.Info("drain state changed", "node_id", c.self.ID, "draining", r.Drain.Draining, "by", r.Drain.By)
+		}
+		return
+	}
+	m, ok := c.members[r.ID]
+	if !ok {
+		if r.Tags == nil {
+			r.Tags = map[string]string{}
+		}
+		c.members[r.ID] = &member{rec: r}
+		c.dirty = true
+		c.log.Info("discovered member", "member", r.ID, "p2p_address", r.P2PAddress)
+		return
+	}
+	drain := m.rec.Drain
+	if r.Drain.newerThan(drain) {
+		drain = r.Drain
+		c.dirty = true
+	}
+	if r.Incarnation > m.rec.Incarnation || (r.Incarnation == m.rec.Incarnation && r.Version > m.rec.Version) {
+		if r.P2PAddress != m.rec.P2PAddress || r.Address != m.rec.Address {
+			c.dirty = true
+		}
+		if r.Tags == nil {
+			r.Tags = map[string]string{}
+		}
+		m.rec = r
+	}
+	m.rec.Drain = drain
+}
+
+func (c *Cluster) isOnlineLocked(m *member, now time.Time) bool {
+	return !m.lastHeard.IsZero() && now.Sub(m.lastHeard) < c.opts.ElectionTimeout
+}
+
+// reconcileLocked recomputes liveness, leader, term and the largest size.
+func (c *Cluster) reconcileLocked(now time.Time) {
+	c.lastUpdate = now
+	online := []string{c.self.ID}
+	for id, m := range c.members {
+		on := c.isOnlineLocked(m, now)
+		if on != m.online {
+			if on {
+				c.log.Info("member online", "member", id)
+			} else {
+				c.log.Warn("member offline", "member", id, "silent_for", now.Sub(m.lastHeard).Round(time.Millisecond).String())
+			}
+			m.online = on
+		}
+		if on {
+			online = append(online, id)
+		}
+	}
+	sort.Strings(online)
+	leader := online[0]
+
+	// Highest term any online peer reports, and for the same leader.
+	var maxSeen, sameLeader uint64
+	for id, r := range c.reports {
+		if m := c.members[id]; m == nil || !m.online {
+			continue
+		}
+		if r.term > maxSeen {
+			maxSeen = r.term
+		}
+		if r.leader == leader && r.term > sameLeader {
+			sameLeader = r.term
+		}
+	}
+	if leader != c.leader {
+		if sameLeader > c.term {
+			c.term = sameLeader // someone already moved to this leader
+		} else {
+			if maxSeen > c.term {
+				c.term = maxSeen
+			}
+			c.term++
+		}
+		c.log.Info("leader changed", "leader", leader, "previous", c.leader, "term", c.term)
+		c.leader = leader
+		c.dirty = true
+	} else if sameLeader > c.term {
+		c.term = sameLeader
+		c.dirty = true
+	}
+	if len(online) > c.maxSize {
+		c.maxSize = len(online)
+		c.dirty = true
+	}
+}
+
+// fixHost replaces an empty or unspecified host by ip.
+func fixHost(addr, ip string) string {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if parsed := net.ParseIP(h); h == "" || (parsed != nil && parsed.IsUnspecified()) {
+		return net.JoinHostPort(ip, p)
+	}
+	return addr
+}
+
+// ServeGossip is the HTTP handler for GossipPath on the p2p listener.
+func (c *Cluster) ServeGossip(w http.ResponseWriter, r *http.Request) {
+	var g Gossip
+	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&g); err != nil {
+		http.Error(w, `{"error":"bad gossip"}`, http.StatusBadRequest)
+		return
+	}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	resp := c.HandleGossip(g, ip)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// Client talks to peers' p2p endpoints. Token, when set, supplies a bearer
+// token for every request (used when authentication is on).
+type Client struct {
+	HTTP  *http.Client
+	Token func() string
+}
+
+// Do sends a request to a peer and returns the response; the caller closes
+// its body. Non-2xx answers are returned as responses, not errors.
+func (cl *Client) Do(ctx context.Context, method, addr, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if cl.Token != nil {
+		req.Header.Set("Authorization", "Bearer "+cl.Token())
+	}
+	hc := cl.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return hc.Do(req)
+}
+
+// PostJSON posts body and decodes a 2xx JSON answer into out.
+func (cl *Client) PostJSON(ctx context.Context, addr, path string, body []byte, out interface{}) error {
+	resp, err := cl.Do(ctx, http.MethodPost, addr, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s%s: HTTP %d", addr, path, resp.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(out)
+}
+
+// ---- persistence -------------------------------------------------------
+
+type savedMember struct {
+	ID         string `json:"id"`
+	Address    string `json:"address"`
+	P2PAddress string `json:"p2p_address"`
+	Drain      Drain  `json:"drain"`
+}
+
+type savedState struct {
+	NodeID  string        `json:"node_id"`
+	Term    uint64        `json:"term"`
+	MaxSize int           `json:"max_size"`
+	Drain   Drain         `json:"drain"`
+	Members []savedMember `json:"members"`
+}
+
+func (c *Cluster) statePath() string {
+	if c.opts.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(c.opts.StateDir, "membership.json")
+}
+
+// load restores known members, term, largest size and drain state so a
+// restarted node rejoins as itself and knows whom to call.
+func (c *Cluster) load() {
+	p := c.statePath()
+	if p == "" {
+		return
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("cannot read membership state", "file", p, "error", err)
+		}
+		return
+	}
+	var s savedState
+	if err := json.Unmarshal(data, &s); err != nil || s.NodeID != c.self.ID {
+		c.log.Warn("ignoring membership state of another node or unreadable", "file", p)
+		return
+	}
+	c.term, c.self.Drain = s.Term, s.Drain
+	if s.MaxSize > c.maxSize {
+		c.maxSize = s.MaxSize
+	}
+	for _, m := range s.Members {
+		if m.ID != "" && m.ID != c.self.ID {
+			c.members[m.ID] = &member{rec: Record{ID: m.ID, Address: m.Address, P2PAddress: m.P2PAddress, Drain: m.Drain, Tags: map[string]string{}}}
+		}
+	}
+}
+
+// save writes the state when it changed (temp file + rename).
+func (c *Cluster) save() {
+	c.mu.Lock()
+	if !c.dirty || c.statePath() == "" {
+		c.mu.Unlock()
+		return
+	}
+	s := savedState{NodeID: c.self.ID, Term: c.term, MaxSize: c.maxSize, Drain: c.self.Drain}
+	for _, m := range c.members {
+		s.Members = append(s.Members, savedMember{m.rec.ID, m.rec.Address, m.rec.P2PAddress, m.rec.Drain})
+	}
+	c.dirty = false
+	c.mu.Unlock()
+	sort.Slice(s.Members, func(i, j int) bool { return s.Members[i].ID < s.Members[j].ID })
+	data, _ := json.MarshalIndent(s, "", "  ")
+	p := c.statePath()
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o640); err != nil {
+		c.log.Warn("cannot save membership state", "file", p, "error", err)
+		return
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		c.log.Warn("cannot save membership state", "file", p, "error", err)
+	}
+}
