@@ -209,8 +209,8 @@ func Parse(data []byte) (*Config, error) {
 	if len(doc.Content) > 0 {
 		decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &probs)
 	}
-	cfg.applyDerivedDefaults()
 	probs = append(probs, cfg.Validate()...)
+	cfg.applyDerivedDefaults()
 	if len(probs) > 0 {
 		return cfg, probs
 	}
@@ -306,7 +306,7 @@ func (c *Config) applyDerivedDefaults() {
 	if c.P2P.Advertise == "" {
 		c.P2P.Advertise = c.P2P.Listen
 	}
-	if c.Storage.DataDir != "" && filepath.IsAbs(c.Storage.DataDir) {
+	if filepath.IsAbs(c.Storage.DataDir) {
 		if c.Storage.ModelsDir == "" {
 			c.Storage.ModelsDir = filepath.Join(c.Storage.DataDir, "models")
 		}

@@ -17,7 +17,9 @@ var NodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 // MinSecretLen is the minimum length of API keys and the JWT secret.
 const MinSecretLen = 32
 
-// Validate checks every rule of the contract and returns all problems.
+// Validate checks every rule of the contract and returns all problems. It
+// runs before derived defaults are filled in, so an empty advertise address
+// or directory means "not set".
 func (c *Config) Validate() Problems {
 	var ps Problems
 	add := func(key, format string, args ...interface{}) {
@@ -75,7 +77,7 @@ func (c *Config) Validate() Problems {
 	}
 
 	hostPort("api.listen", c.API.Listen, false)
-	if c.API.Advertise != c.API.Listen {
+	if c.API.Advertise != "" { // else it defaults to api.listen
 		hostPort("api.advertise", c.API.Advertise, true)
 	}
 	positive("api.timeout", c.API.Timeout)
@@ -100,7 +102,7 @@ func (c *Config) Validate() Problems {
 	atLeast("api.rate_limit.burst_size", c.API.RateLimit.BurstSize, 1)
 
 	hostPort("p2p.listen", c.P2P.Listen, false)
-	if c.P2P.Advertise != c.P2P.Listen {
+	if c.P2P.Advertise != "" {
 		hostPort("p2p.advertise", c.P2P.Advertise, true)
 	}
 	for i, b := range c.P2P.Bootstrap {
