@@ -48,7 +48,11 @@ func (s *Server) P2PHandler() http.Handler {
 				writeError(w, http.StatusInternalServerError, "internal server error")
 			}
 		}()
-		w.Header().Set("Content-Type", "application/json")
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-XSS-Protection", "0")
 		if s.cfg.Security.EnableAuth {
 			if err := s.checkToken(r); err != nil {
 				writeError(w, http.StatusUnauthorized, err.Error())

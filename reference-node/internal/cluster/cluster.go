@@ -414,8 +414,10 @@ func (c *Cluster) reconcileLocked(now time.Time) {
 		}
 	}
 	if leader != c.leader {
-		if sameLeader > c.term {
-			c.term = sameLeader // someone already moved to this leader
+		if sameLeader > 0 && sameLeader >= c.term {
+			// Someone already moved to this leader (or, for a node that just
+			// started, the cluster has had it all along): take its term.
+			c.term = sameLeader
 		} else {
 			if maxSeen > c.term {
 				c.term = maxSeen

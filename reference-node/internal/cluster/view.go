@@ -104,6 +104,9 @@ func (c *Cluster) Node(id string) (Node, bool) {
 
 // Status summarises the cluster as this node sees it.
 func (c *Cluster) Status() Status {
+	c.mu.Lock()
+	c.reconcileLocked(time.Now()) // leader and term as of now, like the sizes
+	c.mu.Unlock()
 	nodes := c.Nodes()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -158,6 +161,7 @@ func (c *Cluster) Health() string {
 func (c *Cluster) Leader() (id, address string, term uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reconcileLocked(time.Now())
 	id, term = c.leader, c.term
 	if id == c.self.ID {
 		address = c.self.Address

@@ -206,10 +206,13 @@ func (s *Store) Delete(name string) error {
 	name = Normalize(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Every file that names the model goes, duplicates included (scan shows
+	// only the first of them).
+	files, _ := filepath.Glob(filepath.Join(s.dir, "*.json"))
 	found := false
-	for _, e := range s.scan() {
-		if e.m.Name == name {
-			if err := os.Remove(e.path); err != nil {
+	for _, f := range files {
+		if m, err := readManifest(f); err == nil && m.Name == name {
+			if err := os.Remove(f); err != nil {
 				return err
 			}
 			found = true
