@@ -120,7 +120,7 @@ TARGET_STATUS = {'drained': 'draining', 'online': 'online'}
 def known_node_ids(client: NodeClient) -> List[str]:
     """Ids of the members the cluster lists; empty when the list cannot be read."""
     try:
-        _, resp = client.get_first(FAMILIES, retries=0)
+        resp = client.get_first(FAMILIES, retries=0)[1]
     except NodeAPIError:
         return []
     nodes = resp.data.get('nodes') if isinstance(resp.data, dict) else None

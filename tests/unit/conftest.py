@@ -262,4 +262,3 @@ TOKEN = "test-token-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 def token() -> str:
     """A bearer token whose value must never appear in any output."""
     return TOKEN
-

@@ -45,8 +45,8 @@ def test_falls_back_to_api_v1_routes_and_leader_endpoint(fake_node, run_module) 
     del status["leader"]  # upstream-like status without a leader field
     fake_node.reply("GET", "/api/v1/cluster/status", 200, status)
     fake_node.reply("GET", "/api/v1/nodes", 200, {"nodes": THREE[:1], "total": 1})
-    fake_node.reply("GET", "/api/v1/cluster/leader", 200, {"leader": "node1", "address": "10.0.0.1:8080",
-                                                            "term": 7})
+    fake_node.reply("GET", "/api/v1/cluster/leader", 200,
+                    {"leader": "node1", "address": "10.0.0.1:8080", "term": 7})
     run = run_module(cluster_info, {"url": fake_node.url})
     assert not run.failed
     assert run["status_endpoint"] == "/api/v1/cluster/status" and run["nodes_endpoint"] == "/api/v1/nodes"
