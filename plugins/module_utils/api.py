@@ -99,11 +99,13 @@ class NodeAPIError(Exception):
 
 
 class NodeResponse:
-    """A decoded answer: ``status``, ``data`` (parsed JSON), ``latency_ms``, ``url``."""
+    """A decoded answer: ``status``, ``data`` (parsed JSON), ``latency_ms``, ``url``, ``headers`` (lower-case names)."""
 
-    __slots__ = ('status', 'data', 'latency_ms', 'url', 'attempts')
+    __slots__ = ('status', 'data', 'latency_ms', 'url', 'attempts', 'headers')
 
-    def __init__(self, status: int, data: Any, latency_ms: float, url: str, attempts: int = 1) -> None:
+    def __init__(self, status: int, data: Any, latency_ms: float, url: str, attempts: int = 1,
+                 headers: Optional[Dict[str, str]] = None) -> None:
+        self.headers = headers or {}
         self.status = status
         self.data = data
         self.latency_ms = latency_ms
@@ -125,6 +127,12 @@ def _snippet(raw: bytes, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit] + '...'
     return text or '<empty body>'
+
+
+def _header_dict(resp: Any) -> Dict[str, str]:
+    """The answer's headers with lower-case names (empty when there are none)."""
+    items = getattr(getattr(resp, 'headers', None), 'items', None)
+    return dict((str(k).lower(), str(v)) for k, v in items()) if callable(items) else {}
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -281,15 +289,18 @@ class NodeClient:
         data = None if body is None else json.dumps(body).encode('utf-8')
         started = time.monotonic()
         status: Optional[int] = None
+        headers: Dict[str, str] = {}
         try:
             try:
                 resp = open_url(url, data=data, headers=self._headers(data is not None), method=method,
                                 timeout=timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
                                 http_agent=USER_AGENT, follow_redirects='safe', use_netrc=False)
                 status = resp.getcode()
+                headers = _header_dict(resp)
                 raw = resp.read()
             except HTTPError as exc:
                 status = exc.code
+                headers = _header_dict(exc)
                 try:
                     raw = exc.read() or b''
                 finally:
@@ -331,7 +342,7 @@ class NodeClient:
                 raise NodeAPIError(self._scrub('%s answered HTTP %d with a body that is not JSON: %s'
                                                % (where, status, _snippet(raw))), url=shown, status=status,
                                    kind='json')
-            return NodeResponse(status, parsed, latency_ms, shown)
+            return NodeResponse(status, parsed, latency_ms, shown, headers=headers)
 
         detail = api_error if api_error else ('(body is not JSON: %s)' % _snippet(raw) if not json_ok else '(no error message)')
         detail = self._scrub(detail)

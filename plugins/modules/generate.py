@@ -99,6 +99,14 @@ total_duration:
   returned: success
   type: int
   sample: 5043500667
+served_by:
+  description:
+    - Id of the member that ran the inference (the C(X-Ollama-Distributed-Node) answer header), which
+      may differ from the node asked since the cluster's scheduler picks one.
+    - Null when the node does not send the header.
+  returned: success
+  type: str
+  sample: node2
 latency_ms:
   description: Milliseconds the whole request took as seen by the module.
   returned: success
@@ -159,6 +167,7 @@ def main() -> None:
         done=data.get('done'),
         eval_count=data.get('eval_count'),
         total_duration=data.get('total_duration'),
+        served_by=resp.headers.get('x-ollama-distributed-node'),
         latency_ms=resp.latency_ms,
         raw=raw,
     )

@@ -53,7 +53,9 @@ class Reply:
     """One scripted answer: status, body (dict/list -> JSON, str/bytes sent as is), delay."""
 
     def __init__(self, status: int = 200, body: Body = None, delay: float = 0.0,
-                 handler: Optional[Handler] = None, content_type: str = "application/json") -> None:
+                 handler: Optional[Handler] = None, content_type: str = "application/json",
+                 headers: Optional[Dict[str, str]] = None) -> None:
+        self.headers = headers or {}
         self.status = status
         self.body = body
         self.delay = delay
@@ -118,6 +120,8 @@ class FakeNode:
                     self.send_response(status)
                     self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(payload)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout tests)
@@ -135,9 +139,9 @@ class FakeNode:
 
     # scripting ---------------------------------------------------------
     def reply(self, method: str, path: str, status: int = 200, body: Body = None, delay: float = 0.0,
-              content_type: str = "application/json") -> "FakeNode":
+              content_type: str = "application/json", headers: Optional[Dict[str, str]] = None) -> "FakeNode":
         self.routes.setdefault((method.upper(), path), []).append(
-            Reply(status, body, delay, content_type=content_type))
+            Reply(status, body, delay, content_type=content_type, headers=headers))
         return self
 
     def handle(self, method: str, path: str, fn: Handler) -> "FakeNode":

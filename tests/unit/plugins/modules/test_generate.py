@@ -12,13 +12,14 @@ ANSWER = {"model": "tiny:latest", "created_at": "2025-01-01T00:00:00Z",
 
 
 def test_generate_returns_text_and_timings(fake_node, run_module, token) -> None:
-    fake_node.reply("POST", "/api/generate", 200, ANSWER)
+    fake_node.reply("POST", "/api/generate", 200, ANSWER, headers={"X-Ollama-Distributed-Node": "node2"})
     run = run_module(generate, {"url": fake_node.url, "token": token, "model": "tiny",
                                 "prompt": "Why is the sky blue?", "options": {"temperature": 0}})
     assert not run.failed and run["changed"] is False
     assert run["response"] == "[reference generator] The sky is blue."
     assert run["model"] == "tiny:latest" and run["done"] is True
     assert run["eval_count"] == 7 and run["total_duration"] == 5043500
+    assert run["served_by"] == "node2"
     assert isinstance(run["latency_ms"], float)
     assert "context" not in run["raw"] and run["raw"]["prompt_eval_count"] == 6
     (req,) = fake_node.calls("POST", "/api/generate")
@@ -32,6 +33,7 @@ def test_generate_runs_in_check_mode_too(fake_node, run_module) -> None:
     fake_node.reply("POST", "/api/generate", 200, ANSWER)
     run = run_module(generate, {"url": fake_node.url, "model": "tiny", "prompt": "hi"}, check_mode=True)
     assert not run.failed and run["changed"] is False and run["response"].startswith("[reference")
+    assert run["served_by"] is None  # no X-Ollama-Distributed-Node header in this answer
     (req,) = fake_node.calls("POST", "/api/generate")
     assert "options" not in req.json
 
