@@ -1,0 +1,203 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the classroom filters and the lab helper's exercise checks."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import os
+import stat
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.filter.classroom import (
+    FilterModule, classroom_lab_node, classroom_progress, classroom_progress_csv, classroom_progress_html,
+    classroom_seats)
+
+ROOT = Path(__file__).resolve().parents[4]
+EXERCISE_IDS = ["installation", "configuration", "cluster_operations", "api_integration", "validation"]
+
+
+def load_lab() -> Any:
+    spec = importlib.util.spec_from_file_location("lab_helper", ROOT / "roles" / "lab" / "files" / "lab.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+LAB = load_lab()
+
+
+def node(i: int, machine: str = "m1") -> dict[str, Any]:
+    return {"id": f"s-node{i}", "host": f"s-node{i}", "machine": machine, "bootstrap": i == 1,
+            "api_url": f"http://10.0.0.{i}:8080", "local_url": f"http://127.0.0.1:{8078 + 2 * i}",
+            "web_url": f"http://10.0.0.{i}:8081", "service_manager": "systemd",
+            "service_name": f"ollama-distributed@s-node{i}.service", "config_file": f"/etc/o/s-node{i}.yaml"}
+
+
+def test_filters_are_registered() -> None:
+    assert set(FilterModule().filters()) == {"classroom_lab_node", "classroom_seats", "classroom_progress",
+                                             "classroom_progress_csv", "classroom_progress_html"}
+
+
+def test_lab_node_uses_the_local_url_on_its_own_machine_only() -> None:
+    here = classroom_lab_node(node(1, "m1"), "m1")
+    there = classroom_lab_node(node(2, "m2"), "m1")
+    assert here["local"] and here["api_url"] == here["url"] == "http://127.0.0.1:8080"
+    assert not there["local"] and there["api_url"] == "http://10.0.0.2:8080"
+    assert here["bootstrap"] and not there["bootstrap"]
+
+
+def test_lab_node_rejects_what_is_not_a_node() -> None:
+    with pytest.raises(AnsibleFilterError, match="layout node"):
+        classroom_lab_node({"port": 1}, "m1")
+
+
+def hv(student: str, i: int, seat: Any = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"classroom_student_id": student, "classroom_student_name": student.title(),
+                            "classroom_topology": "single_host"}
+    if seat is not None:
+        data["_classroom_seat"] = seat
+    return data
+
+
+def test_seats_name_every_failed_node_and_why() -> None:
+    hostvars = {
+        "ann-node1": hv("ann", 1, {"ok": True}), "ann-node2": hv("ann", 2, {"ok": True}),
+        "bob-node1": hv("bob", 1, {"ok": False, "task": "Install", "msg": "disk full"}),
+        "bob-node2": hv("bob", 2),  # dropped out: no record
+    }
+    seats = classroom_seats(hostvars, list(hostvars))
+    assert [s["student"] for s in seats] == ["ann", "bob"]
+    assert seats[0]["ok"] and seats[0]["failures"] == [] and seats[0]["nodes"] == ["ann-node1", "ann-node2"]
+    assert not seats[1]["ok"]
+    assert seats[1]["failures"][0] == {"host": "bob-node1", "task": "Install", "msg": "disk full"}
+    assert "dropped out" in seats[1]["failures"][1]["msg"]
+    assert seats[1]["reason"].startswith("bob-node1: [Install] disk full; bob-node2: dropped out")
+
+
+def report_of(done: dict[str, bool], health: str = "healthy") -> dict[str, Any]:
+    return {
+        "checked_at": "2025-01-01T00:00:00Z",
+        "exercises": [{"id": key, "title": key, "done": done.get(key, False), "detail": "why " + key} for key in EXERCISE_IDS],
+        "health": {"cluster": {"health": health, "size": 3, "expected_size": 3, "leader": "x-node1"},
+                   "nodes": [{"id": "x-node1", "status": health}]},
+    }
+
+
+def sample_report() -> dict[str, Any]:
+    results = [
+        {"student": "zoe", "name": "Zoe <Z>", "error": "unreachable: ssh timeout"},
+        {"student": "ann", "name": "Ann", "report": report_of({"cluster_operations": True})},
+        {"student": "bob", "name": "Bob", "report": report_of({"cluster_operations": True, "validation": True}, "degraded")},
+    ]
+    return classroom_progress(results, "llm-ops", "2025-01-01T00:00:00Z")
+
+
+def test_progress_grid_is_sorted_and_counts_done_exercises() -> None:
+    report = sample_report()
+    assert [s["student"] for s in report["students"]] == ["ann", "bob", "zoe"]
+    ann, bob, zoe = report["students"]
+    assert ann["exercises"]["cluster_operations"] is True and ann["exercises"]["installation"] is False
+    assert ann["done"] == 1 and bob["done"] == 2
+    assert zoe["exercises"] == {key: None for key in EXERCISE_IDS} and zoe["error"].startswith("unreachable")
+    totals = {e["id"]: e["done"] for e in report["exercises"]}
+    assert totals == {"installation": 0, "configuration": 0, "cluster_operations": 2, "api_integration": 0, "validation": 1}
+    json.dumps(report)  # the report is written as JSON
+
+
+def test_progress_csv_has_one_row_per_student() -> None:
+    rows = list(csv.reader(io.StringIO(classroom_progress_csv(sample_report()))))
+    assert rows[0][:7] == ["student", "name"] + EXERCISE_IDS
+    assert rows[1][:7] == ["ann", "Ann", "not done", "not done", "done", "not done", "not done"]
+    assert rows[2][8] == "degraded"
+    assert rows[3][2] == "unknown" and rows[3][-1].startswith("unreachable")
+
+
+class Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[tuple[str, str], str] = {}
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "td" and a.get("data-exercise"):
+            self.cells[(str(a["data-student"]), str(a["data-exercise"]))] = str(a.get("class"))
+        if tag in ("script", "link", "img") or (a.get("src") or "").startswith("http"):
+            self.external.append(tag)
+
+
+def test_progress_html_grid_reflects_each_cell_and_escapes() -> None:
+    page = classroom_progress_html(sample_report())
+    parser = Cells()
+    parser.feed(page)
+    assert parser.cells[("ann", "cluster_operations")] == "done"
+    assert parser.cells[("ann", "validation")] == "todo"
+    assert parser.cells[("bob", "validation")] == "done"
+    assert parser.cells[("zoe", "installation")] == "unknown"
+    assert len(parser.cells) == 15
+    assert parser.external == []  # self-contained
+    assert "Zoe &lt;Z&gt;" in page and "<Z>" not in page
+    assert "degraded (3/3, leader x-node1)" in page
+
+
+METRICS = """# TYPE ollama_distributed_requests_total counter
+ollama_distributed_requests_total{route="/api/version",code="200"} 2
+ollama_distributed_requests_total{route="/api/v1/auth/token",code="401"} 1
+ollama_distributed_requests_total{route="/api/v1/auth/token",code="200"} 3
+ollama_distributed_up 1
+"""
+
+
+def lab_config(tmp_path: Path, binary: str = "/bin/true") -> dict[str, Any]:
+    work = tmp_path / "work"
+    work.mkdir()
+    return {"class": "c", "student": "ann", "name": "Ann", "expected_size": 3, "binary": binary,
+            "token_file": str(tmp_path / "token"), "work_dir": str(work),
+            "nodes": [{"id": f"ann-node{i}", "api_url": f"http://127.0.0.1:{1 + i}"} for i in range(1, 4)]}
+
+
+def test_lab_counter_reads_route_and_code() -> None:
+    assert LAB.counter(METRICS, "/api/v1/auth/token", "200") == 3
+    assert LAB.counter(METRICS, "/api/v1/auth/token") == 4
+    assert LAB.counter(METRICS, "/api/generate") == 0
+
+
+def test_lab_checks_decide_from_the_cluster_state(tmp_path: Path) -> None:
+    lab = lab_config(tmp_path)
+    idle = {"nodes": [{"id": "ann-node1", "status": "online", "tags": {}}],
+            "metrics": {"ann-node1": "", "ann-node2": "", "ann-node3": ""}}
+    busy = {"nodes": [{"id": "ann-node1", "status": "online", "tags": {"owner": "ann"}},
+                      {"id": "ann-node3", "status": "draining", "tags": {}}],
+            "metrics": {"ann-node1": METRICS, "ann-node2": METRICS, "ann-node3": METRICS}}
+    for func in (LAB.check_installation, LAB.check_configuration, LAB.check_operations, LAB.check_api):
+        assert func(lab, idle)[0] is False
+        assert func(lab, busy)[0] is True
+    half = dict(busy, metrics={"ann-node1": METRICS, "ann-node2": "", "ann-node3": ""})
+    done, detail = LAB.check_installation(lab, half)
+    assert not done and "ann-node2, ann-node3" in detail
+    # another student's tag does not count
+    assert LAB.check_configuration(lab, {"nodes": [{"id": "x", "tags": {"owner": "bob"}}]})[0] is False
+
+
+def test_lab_validation_check_runs_the_binary(tmp_path: Path) -> None:
+    script = tmp_path / "fake-node"
+    script.write_text("#!/bin/sh\ngrep -q 'level: info' \"$3\" && { echo configuration OK; exit 0; }\n"
+                      "echo 'logging.level: must be one of debug, info'; exit 2\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    lab = lab_config(tmp_path, str(script))
+    assert LAB.check_validation(lab, {})[0] is False  # no file yet
+    target = Path(lab["work_dir"]) / "validation.yaml"
+    target.write_text("logging:\n  level: verbose\n")
+    assert LAB.check_validation(lab, {}) == (False, "1 problem(s) left in %s" % target)
+    target.write_text("logging:\n  level: info\n")
+    assert LAB.check_validation(lab, {})[0] is True
+    assert os.path.exists(target)
