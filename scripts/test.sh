@@ -168,6 +168,46 @@ stage_lint() {
 }
 
 sanity_root=$OLLAMA_LAB_ROOT/.tmp/ansible_collections/ollama_lab/distributed
+
+# ansible-test creates one virtual environment per sanity test (packages from
+# PyPI, pinned by ansible-test) and puts pip into each with pypa's get-pip.py,
+# downloaded from ci-files.testing.ansible.com. That host is not reachable
+# from the lab machines (only PyPI is), so when the script cannot be fetched
+# a stand-in goes into ansible-test's cache: it installs pip with the
+# interpreter's own ensurepip, then the pinned pip version from PyPI.
+ansible_test_pip_bootstrap() {
+  local pkg version cache url
+  pkg=$(python -c 'import os, ansible_test; print(os.path.dirname(ansible_test.__file__))') || return 1
+  version=$(sed -nE "s/^[[:space:]]*pip='([0-9.]+)',?$/\1/p" "$pkg/_internal/python_requirements.py" | head -n1)
+  [ -n "$version" ] || { log "cannot find the pip version ansible-test bootstraps"; return 1; }
+  cache=$HOME/.ansible/test/cache/get_pip_${version//./_}.py
+  [ -s "$cache" ] && return 0
+  mkdir -p "$(dirname "$cache")" || return 1
+  url=https://ci-files.testing.ansible.com/ansible-test/get-pip-$version.py
+  if curl -fsSL --max-time 20 -o "$cache.download" "$url" 2>/dev/null; then
+    mv "$cache.download" "$cache" && log "cached ansible-test's pip bootstrap script from $url"
+    return
+  fi
+  rm -f "$cache.download"
+  log "$url is not reachable: installing a stand-in pip bootstrap (ensurepip + pip==$version from PyPI) as $cache"
+  cat >"$cache" <<'PY'
+"""Stand-in for get-pip.py, written by ollama_lab.distributed's scripts/test.sh.
+
+ansible-test runs it in a new, empty virtual environment with pip install
+arguments (e.g. --disable-pip-version-check pip==24.2 --no-setuptools
+--no-wheel). It installs pip with the interpreter's ensurepip, then the
+requested packages from the package index. Delete it to let ansible-test
+download the real script.
+"""
+import subprocess
+import sys
+
+ARGS = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--upgrade"] + ARGS))
+PY
+}
+
 stage_sanity() {
   # ansible-test needs the collection under ansible_collections/<ns>/<name>.
   # The copy holds the files git knows (tracked, plus new files that are not
@@ -184,6 +224,7 @@ stage_sanity() {
   # ansible-test walks up to the nearest .git to list files, so give the copy
   # its own (empty) repository, or it would see no files at all.
   git -C "$sanity_root" init -q || return 1
+  ansible_test_pip_bootstrap || return 1
   # Every default sanity test runs; each that needs Python packages gets its
   # own virtual environment from PyPI under ~/.ansible/test/venv (pinned by
   # ansible-test, cached after the first run). --python 3.11: the
