@@ -29,7 +29,7 @@ command -v dockerd >/dev/null 2>&1 || die "dockerd still missing after installin
 
 # A dockerd may already be starting (e.g. another run); only start one if none.
 if pgrep -x dockerd >/dev/null 2>&1; then
-  log "a dockerd process exists but does not answer yet; waiting for it"
+  log "a dockerd process exists but 'docker info' (DOCKER_HOST=${DOCKER_HOST:-default}) does not answer yet; waiting for it"
 else
   [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1 \
     || die "cannot start dockerd: not root and no sudo"
@@ -50,6 +50,8 @@ for _ in $(seq 1 "$wait_seconds"); do
   fi
   sleep 1
 done
+echo "--- docker info says ---" >&2
+docker info 2>&1 | tail -n 5 >&2 || true
 echo "--- last lines of $dockerd_log ---" >&2
 tail -n 30 "$dockerd_log" >&2 2>/dev/null || true
 die "Docker engine did not answer 'docker info' within ${wait_seconds}s; see $dockerd_log"
