@@ -181,6 +181,11 @@ func prepareDirs(c *config.Config) error {
 }
 
 func cmdStart(args []string, stdout, stderr io.Writer) int {
+	// Catch the stop signals first, so a SIGTERM that comes while the node
+	// starts means a clean shutdown once it runs, never the default kill.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
 	var dryRun bool
 	path, ok := parseFlags("start", args, stderr, &dryRun)
 	if !ok {
@@ -227,7 +232,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	if tlsCfg != nil {
 		ln.api = tls.NewListener(ln.api, tlsCfg)
 	}
-	serve(cfg, ln, logger.With("node_id", cfg.Node.ID))
+	serve(cfg, ln, logger.With("node_id", cfg.Node.ID), sig)
 	return exitOK
 }
 
@@ -262,7 +267,8 @@ func orNone(list []string) string {
 }
 
 // serve runs the node until SIGTERM/SIGINT, then shuts down within 10 s.
-func serve(cfg *config.Config, ln *listeners, logger *logx.Logger) {
+// sig receives SIGTERM/SIGINT; it is set up before the config is even read.
+func serve(cfg *config.Config, ln *listeners, logger *logx.Logger, sig chan os.Signal) {
 	authn := auth.New(cfg.Security.APIKeys, cfg.Security.JWT.Secret, cfg.Security.JWT.Expiration.D())
 	store := models.NewStore(cfg.Storage.ModelsDir)
 	if err := store.Init(); err != nil {
@@ -319,8 +325,6 @@ func serve(cfg *config.Config, ln *listeners, logger *logx.Logger) {
 	logger.Info("node started", "version", version, "api", cfg.API.Listen, "p2p", cfg.P2P.Listen,
 		"web", cfg.Web.Listen, "bootstrap", cfg.P2P.Bootstrap, "models_dir", cfg.Storage.ModelsDir)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	got := <-sig
 	logger.Info("shutting down", "signal", got.String())
 	signal.Stop(sig)

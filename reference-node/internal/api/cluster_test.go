@@ -177,7 +177,15 @@ func TestModelsAcrossNodes(t *testing.T) {
 	}
 
 	// storage.max_size refuses a pull that does not fit.
-	assertJSONError(t, call(t, "POST", n3.url("/api/pull"), `{"name": "tinyllama"}`), 507)
+	// (404 until node-3 has heard that its peers have the model.)
+	eventually(t, "pull onto node-3 refused by storage.max_size", func() error {
+		r := call(t, "POST", n3.url("/api/pull"), `{"name": "tinyllama"}`)
+		if r.code != 507 {
+			return fmt.Errorf("%d %s", r.code, r.body)
+		}
+		assertJSONError(t, r, 507)
+		return nil
+	})
 
 	eventually(t, "node-3 sees two replicas", func() error {
 		ms := n3.get("/api/distributed/models")["models"].([]interface{})
