@@ -242,6 +242,11 @@ def eval_installation(obs: Mapping[str, Any], s: Mapping[str, Any]) -> List[Dict
         if svc.get('enabled'):
             out.append(record(c, 'service_enabled', 'pass', 'expected %s to start at boot; found it enabled (%s)'
                               % (name, svc.get('enabled_state') or 'enabled'), sd))
+        elif svc.get('manager') == 'supervisor':
+            # The install role leaves autostart off on purpose (the cluster role starts the nodes in order).
+            out.append(record(c, 'service_enabled', 'warn', 'expected %s to start with supervisord; found %s '
+                              '(set install_supervisor_autostart: true to bring it back after a reboot)'
+                              % (name, svc.get('enabled_state') or 'autostart=false'), sd))
         else:
             out.append(record(c, 'service_enabled', 'fail', 'expected %s to start at boot; found %s'
                               % (name, svc.get('enabled_state') or 'disabled'), sd))

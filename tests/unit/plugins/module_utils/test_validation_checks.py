@@ -308,8 +308,12 @@ def test_help_and_version_failures() -> None:
 
 def test_service_not_installed_or_disabled() -> None:
     obs = healthy()
-    obs['service'].update(enabled=False, enabled_state='disabled')
+    obs['service'].update(manager='systemd', enabled=False, enabled_state='disabled')
     assert by_name(checks.eval_installation(obs, SETTINGS))['installation/service_enabled']['status'] == 'fail'
+    # supervisor programs are left without autostart by the install role: a warning naming the variable
+    obs['service'].update(manager='supervisor', enabled=False, enabled_state='autostart=false')
+    r = by_name(checks.eval_installation(obs, SETTINGS))['installation/service_enabled']
+    assert r['status'] == 'warn' and 'install_supervisor_autostart' in r['message']
     obs['service'].update(installed=False)
     r = by_name(checks.eval_installation(obs, SETTINGS))
     assert r['installation/service_installed']['status'] == 'fail'
