@@ -280,6 +280,9 @@ func TestAuthBetweenNodes(t *testing.T) {
 	// An outsider without the secret is refused on the p2p port.
 	r := call(t, "POST", "http://"+n1.p2pAddr+"/p2p/v1/gossip", `{"from": "intruder", "members": [{"id": "intruder"}]}`)
 	assertJSONError(t, r, 401)
+	// Unknown p2p routes get a JSON 404 too.
+	assertJSONError(t, call(t, "GET", "http://"+n1.p2pAddr+"/nope", "", "Authorization", "Bearer "+testKey), 404)
+	assertJSONError(t, call(t, "POST", "http://"+n1.p2pAddr+"/p2p/v1/gossip", "{bad", "Authorization", "Bearer "+testKey), 400)
 	if total := n1.get("/api/v1/nodes", "Authorization", "Bearer "+testKey)["total"]; total != 2.0 {
 		t.Errorf("intruder joined: %v nodes", total)
 	}

@@ -18,6 +18,9 @@ import (
 // a token signed with the shared JWT secret (PeerToken makes one).
 func (s *Server) P2PHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+	})
 	mux.HandleFunc(cluster.GossipPath, s.cluster.ServeGossip)
 	mux.HandleFunc(manifestPath, func(w http.ResponseWriter, r *http.Request) {
 		mf, err := s.store.Get(r.URL.Query().Get("name"))

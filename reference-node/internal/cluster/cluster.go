@@ -453,7 +453,11 @@ func fixHost(addr, ip string) string {
 func (c *Cluster) ServeGossip(w http.ResponseWriter, r *http.Request) {
 	var g Gossip
 	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&g); err != nil {
-		http.Error(w, `{"error":"bad gossip"}`, http.StatusBadRequest)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"error": "bad gossip: " + err.Error(), "timestamp": time.Now().UTC().Format(time.RFC3339),
+		})
 		return
 	}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
