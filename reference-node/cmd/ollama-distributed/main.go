@@ -319,6 +319,14 @@ func serve(cfg *config.Config, ln *listeners, logger *logx.Logger, sig chan os.S
 		cl.Run(ctx)
 		close(done)
 	}()
+	for _, a := range []struct{ key, addr string }{{"api.advertise", cfg.API.Advertise}, {"p2p.advertise", cfg.P2P.Advertise}} {
+		if host, _, err := net.SplitHostPort(a.addr); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				logger.Warn(a.key+" is not set and the listen address binds every interface: peers will use the address they see this node call from",
+					"address", a.addr)
+			}
+		}
+	}
 	if !cfg.Consensus.Bootstrap && len(cfg.P2P.Bootstrap) == 0 {
 		logger.Warn("no p2p.bootstrap peers and consensus.bootstrap is false: this node can only be found by others")
 	}
