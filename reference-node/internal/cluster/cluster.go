@@ -514,11 +514,12 @@ type savedMember struct {
 }
 
 type savedState struct {
-	NodeID  string        `json:"node_id"`
-	Term    uint64        `json:"term"`
-	MaxSize int           `json:"max_size"`
-	Drain   Drain         `json:"drain"`
-	Members []savedMember `json:"members"`
+	NodeID      string        `json:"node_id"`
+	Incarnation int64         `json:"incarnation"`
+	Term        uint64        `json:"term"`
+	MaxSize     int           `json:"max_size"`
+	Drain       Drain         `json:"drain"`
+	Members     []savedMember `json:"members"`
 }
 
 func (c *Cluster) statePath() string {
@@ -548,6 +549,11 @@ func (c *Cluster) load() {
 		return
 	}
 	c.term, c.self.Drain = s.Term, s.Drain
+	// A new incarnation must beat the old one even if the clock went back.
+	if s.Incarnation >= c.self.Incarnation {
+		c.self.Incarnation = s.Incarnation + 1
+	}
+	c.dirty = true // record this incarnation
 	if s.MaxSize > c.maxSize {
 		c.maxSize = s.MaxSize
 	}
@@ -565,7 +571,7 @@ func (c *Cluster) save() {
 		c.mu.Unlock()
 		return
 	}
-	s := savedState{NodeID: c.self.ID, Term: c.term, MaxSize: c.maxSize, Drain: c.self.Drain}
+	s := savedState{NodeID: c.self.ID, Incarnation: c.self.Incarnation, Term: c.term, MaxSize: c.maxSize, Drain: c.self.Drain}
 	for _, m := range c.members {
 		s.Members = append(s.Members, savedMember{m.rec.ID, m.rec.Address, m.rec.P2PAddress, m.rec.Drain})
 	}

@@ -166,6 +166,16 @@ func TestRestartRejoinsAsItself(t *testing.T) {
 	if id, _, t2 := a2.Leader(); id != "a" || t2 != term {
 		t.Errorf("restarted a: leader %s term %d, want a and the cluster's term %d", id, t2, term)
 	}
+	// Even with a clock that went back, a restart beats the old incarnation.
+	a2.save()
+	data, _ = os.ReadFile(filepath.Join(dirA, "membership.json"))
+	_ = json.Unmarshal(data, &saved)
+	saved.Incarnation = time.Now().Add(time.Hour).UnixNano()
+	data, _ = json.Marshal(saved)
+	os.WriteFile(filepath.Join(dirA, "membership.json"), data, 0o640)
+	if a3 := newTest("a", dirA); a3.self.Incarnation <= saved.Incarnation {
+		t.Errorf("incarnation %d does not beat the saved %d", a3.self.Incarnation, saved.Incarnation)
+	}
 	// State of another node is ignored.
 	if c := newTest("c", dirA); len(c.members) != 0 {
 		t.Error("c loaded a's membership")
