@@ -200,8 +200,9 @@ def machine() -> str:
             mem = "%.1f GiB RAM" % (int(f.readline().split()[1]) / 1024 / 1024)
     except (OSError, ValueError, IndexError):
         pass
-    return "%s, %d CPUs, %s, %s %s, Python %s" % (cpu, os.cpu_count() or 0, mem, platform.system(),
-                                                platform.release(), platform.python_version())
+    load = "load average %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    return "%s, %d CPUs, %s, %s %s, Python %s, %s" % (cpu, os.cpu_count() or 0, mem, platform.system(),
+                                                    platform.release(), platform.python_version(), load)
 
 
 def main() -> int:
