@@ -8,6 +8,8 @@ import importlib.util
 import io
 import json
 import os
+import shutil
+import subprocess
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
@@ -201,3 +203,20 @@ def test_lab_validation_check_runs_the_binary(tmp_path: Path) -> None:
     target.write_text("logging:\n  level: info\n")
     assert LAB.check_validation(lab, {})[0] is True
     assert os.path.exists(target)
+
+
+def test_progress_page_renders_in_headless_chromium(tmp_path: Path) -> None:
+    """The page as a browser builds it: every cell of the grid is there with its state."""
+    page = tmp_path / "progress.html"
+    page.write_text(classroom_progress_html(sample_report()), encoding="utf-8")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "headless chromium is needed for this test (apt-get install chromium)"
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=True)
+    parser = Cells()
+    parser.feed(done.stdout)
+    assert len(parser.cells) == 15
+    assert parser.cells[("ann", "cluster_operations")] == "done"
+    assert parser.cells[("bob", "validation")] == "done"
+    assert sorted(v for v in parser.cells.values()).count("todo") == 7
+    assert "<title>Class progress - llm-ops</title>" in done.stdout
