@@ -438,3 +438,104 @@ def test_inputs_are_not_modified() -> None:
     before = copy.deepcopy(nodes)
     checks.evaluate(nodes, SETTINGS)
     assert nodes == before
+
+
+# -- monitoring ---------------------------------------------------------------------
+
+def _monitor_obs(name: str = 'node1') -> dict:
+    obs = healthy(name)
+    obs['system'].update(mem_total_mb=8000, mem_available_mb=6000, load=[0.5, 0.4, 0.3])
+    obs['api']['routes']['distributed_metrics']['data'] = {
+        'integration': {'total_requests': 200, 'failed_requests': 2, 'average_latency_ms': 12.5}, 'inference': {}}
+    return obs
+
+
+def test_monitor_row_reads_the_dashboard_figures() -> None:
+    row = checks.monitor_row('node1', _monitor_obs(), 3)
+    assert row['state'] == 'healthy' and row['cluster_size'] == 3 and row['expected_size'] == 3
+    assert row['leader'] == 'node1' and row['connected_peers'] == 2 and row['models'] == 0
+    assert row['disk_used_pct'] == 50.0 and row['memory_used_pct'] == 25.0 and row['load1'] == 0.5
+    assert row['failed_pct'] == 1.0 and row['average_latency_ms'] == 12.5 and row['rss_mb'] == 30
+    assert row['prometheus_up'] == 1.0 and row['peers_unreachable'] == []
+
+
+def test_monitor_healthy_cluster_raises_no_alert() -> None:
+    rows = [checks.monitor_row(n, _monitor_obs(n), 3) for n in ('node1', 'node2', 'node3')]
+    assert checks.monitor_alerts(rows) == []
+    table = checks.monitor_table(rows)
+    assert table[0].startswith('node ') and len(table) == 4 and table[1].startswith('node1        healthy   3/3')
+
+
+def test_monitor_thresholds_and_faults_raise_the_right_alerts() -> None:
+    obs1, obs2, obs3 = _monitor_obs('node1'), _monitor_obs('node2'), _monitor_obs('node3')
+    obs1['system']['disk'].update(free_mb=8000, total_mb=100000)        # 92% used: critical
+    obs1['system']['load'] = [7.0, 1, 1]                                  # 1.75 per CPU on 4 CPUs: warning
+    obs2['logs'].update(count=3, samples=['level=error x'])               # warning
+    obs2['peers'] = [{'id': 'node3', 'target': '127.0.0.1:4003', 'ok': False, 'error': 'refused'}]
+    obs3['service'].update(active=False, state='STOPPED')
+    rows = [checks.monitor_row(n, o, 3) for n, o in (('node1', obs1), ('node2', obs2), ('node3', obs3))]
+    alerts = checks.monitor_alerts(rows)
+    got = [(a['level'], a['node'], a['metric']) for a in alerts]
+    assert got == [('critical', 'node1', 'disk_used_pct'), ('critical', 'node2', 'reachability'),
+                   ('critical', 'node3', 'health'), ('warning', 'node1', 'load1'), ('warning', 'node2', 'log_errors')]
+    disk = alerts[0]
+    assert disk['value'] == 92.0 and disk['threshold'] == 90.0 and 'critical threshold 90.0' in disk['message']
+    # thresholds are variables
+    assert checks.monitor_alerts(rows[:1], dict(disk_critical_pct=95.0, load_warning_per_cpu=2.0)) == [
+        dict(node='node1', metric='disk_used_pct', level='warning', value=92.0, threshold=80.0,
+             message='disk_used_pct is 92.0, warning threshold 80.0')]
+
+
+def test_monitor_leader_disagreement_and_small_cluster() -> None:
+    obs1, obs2 = _monitor_obs('node1'), _monitor_obs('node2')
+    obs2['api']['routes']['distributed_status']['data'] = dict(obs2['api']['routes']['distributed_status']['data'],
+                                                               leader='node2', cluster_size=2)
+    rows = [checks.monitor_row('node1', obs1, 3), checks.monitor_row('node2', obs2, 3)]
+    got = [(a['node'], a['metric']) for a in checks.monitor_alerts(rows)]
+    assert got == [('cluster', 'leader'), ('node2', 'cluster_size')]
+
+
+# -- filters of the roles ---------------------------------------------------------------
+
+def test_categories_from_variable_and_tags() -> None:
+    from ansible_collections.ollama_lab.distributed.plugins.filter import validation
+
+    every = list(checks.CATEGORIES)
+    assert validation.validation_categories(every, ['all'], []) == every
+    assert validation.validation_categories(every, ['security', 'api'], []) == ['api', 'security']
+    assert validation.validation_categories(['startup', 'api'], ['all'], ['api']) == ['startup']
+    assert validation.validation_categories(['startup'], ['security'], []) == []
+    with pytest.raises(Exception, match='validate_categories: unknown speed'):
+        validation.validation_categories(['speed'], ['all'], [])
+    sections = validation.validation_sections(['security'])
+    assert sections['api'] == ['security'] and 'config' in sections['host'] and sections['http'] == ['headers']
+
+
+def test_config_doc_keeps_no_secret() -> None:
+    import base64
+
+    from ansible_collections.ollama_lab.distributed.plugins.filter import validation
+
+    text = ('environment: production\nsecurity:\n  enable_auth: true\n  api_keys: [s3cr3t-key-0123456789abcdef0123456789]\n'
+            '  jwt: {secret: jwt-s3cr3t-0123456789abcdef0123456789}\nweb: {listen: "127.0.0.1:8081"}\n')
+    doc = validation.validation_config_doc(base64.b64encode(text.encode()).decode())
+    assert doc['parsed'] and doc['environment'] == 'production' and doc['auth_enabled'] is True
+    assert doc['web_listen'] == '127.0.0.1:8081' and doc['keys'] == ['environment', 'security', 'web']
+    assert 's3cr3t' not in repr(doc)
+    bad = validation.validation_config_doc('a: [1\n', encoded=False)
+    assert bad['parsed'] is False and 'not valid YAML' in bad['error']
+
+
+def test_monitor_dashboard_filter_validates_thresholds() -> None:
+    from ansible_collections.ollama_lab.distributed.plugins.filter import validation_monitor as vm
+
+    board = vm.monitor_dashboard({'node1': _monitor_obs('node1'), 'node2': {'unreachable': 'gone'}}, {}, 2)
+    assert board['status'] == 'critical' and board['rows'][1]['state'] == 'down'
+    assert [a['node'] for a in board['alerts']] == ['node2']
+    with pytest.raises(Exception, match='unknown thresholds speed'):
+        vm.monitor_dashboard({}, {'speed': 1})
+    problems = vm.monitor_threshold_problems({'monitor_disk_warning_pct': 95, 'monitor_disk_critical_pct': 90,
+                                              'monitor_rss_warning_mb': 'lots'})
+    assert problems == ["monitor_rss_warning_mb: found 'lots', need a number",
+                        'monitor_disk_warning_pct: found 95, above monitor_disk_critical_pct (90); the warning '
+                        'level must not exceed the critical one']
