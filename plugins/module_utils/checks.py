@@ -341,8 +341,8 @@ def _eval_config_permissions(cfg: Mapping[str, Any], s: Mapping[str, Any], d: fl
                                                                                  s['service_group'])
     if problems:
         return record(c, 'file_permissions', 'fail', '%s; found %s' % (expected, ', '.join(problems)), d)
-    return record(c, 'file_permissions', 'pass', '%s; found %s %s:%s' % (expected, cfg.get('mode'), cfg.get('owner'),
-                                                                        cfg.get('group')), d)
+    found = '%s %s:%s' % (cfg.get('mode'), cfg.get('owner'), cfg.get('group'))
+    return record(c, 'file_permissions', 'pass', '%s; found %s' % (expected, found), d)
 
 
 # =============================================================================
@@ -565,8 +565,8 @@ def eval_api(obs: Mapping[str, Any], s: Mapping[str, Any]) -> List[Dict[str, Any
         out.append(record(c, 'cors', 'skip', 'api.cors.enabled is false in the config: no CORS answer expected'))
     elif cors.get('status') in (200, 204) and cors.get('allow_origin') in (cors.get('origin'), '*'):
         out.append(record(c, 'cors', 'pass', 'expected OPTIONS with Origin %s to answer 204 with '
-                          'Access-Control-Allow-Origin; found %s, %s' % (cors.get('origin'), cors.get('status'),
-                                                                          cors.get('allow_origin'))))
+                          'Access-Control-Allow-Origin; found %s, %s'
+                          % (cors.get('origin'), cors.get('status'), cors.get('allow_origin'))))
     else:
         out.append(record(c, 'cors', 'fail', 'expected OPTIONS with Origin %s to answer 204 with '
                           'Access-Control-Allow-Origin; found %s, allow-origin %r' % (cors.get('origin'),
@@ -603,8 +603,8 @@ def _latency_check(name: str, what: str, summary: Optional[Mapping[str, Any]], w
     if not summary:
         return record(c, name, 'skip', '%s latency was not measured' % what)
     d = float(summary.get('elapsed_ms') or 0) / 1000.0
-    expected = 'expected p95 of %s under %.0f ms (warn at %.0f ms) over %d requests' % (what, fail, warn,
-                                                                                       summary.get('count') or 0)
+    expected = 'expected p95 of %s under %.0f ms (warn at %.0f ms) over %d requests' % (
+        what, fail, warn, summary.get('count') or 0)
     if summary.get('errors'):
         return record(c, name, 'fail', '%s; found %d of %d requests failed (%s)' % (
             expected, summary['errors'], summary.get('count'), summary.get('error') or 'error'), d)
@@ -635,8 +635,8 @@ def eval_performance(obs: Mapping[str, Any], s: Mapping[str, Any]) -> List[Dict[
     if not burst:
         out.append(record(c, 'concurrent_burst', 'skip', 'no concurrent burst was sent'))
     else:
-        expected = 'expected all %d concurrent GET /health (%d at a time) answered' % (burst['count'],
-                                                                                      burst.get('concurrency', 0))
+        expected = 'expected all %d concurrent GET /health (%d at a time) answered' % (
+            burst['count'], burst.get('concurrency', 0))
         d = float(burst.get('elapsed_ms') or 0) / 1000.0
         if burst.get('ok') == burst.get('count'):
             out.append(record(c, 'concurrent_burst', 'pass', '%s; found all answered in %s'
@@ -795,8 +795,8 @@ def _eval_secret_files(obs: Mapping[str, Any], s: Mapping[str, Any]) -> Dict[str
     bad = ['%s (mode %s)' % (f['path'], f.get('mode')) for f in files if int(str(f.get('mode') or '0'), 8) & 0o004]
     expected = 'expected %s not readable by everyone' % ', '.join(f['path'] for f in files)
     if bad:
-        return record(c, 'secrets_not_world_readable', 'fail', '%s; found world-readable: %s' % (expected,
-                                                                                                ', '.join(bad)))
+        return record(c, 'secrets_not_world_readable', 'fail', '%s; found world-readable: %s'
+                      % (expected, ', '.join(bad)))
     return record(c, 'secrets_not_world_readable', 'pass', '%s; found modes %s' % (
         expected, ', '.join(str(f.get('mode')) for f in files)))
 

@@ -204,8 +204,8 @@ def to_html(records: Sequence[Mapping[str, Any]], title: str = 'Validation repor
          '<h1>%s</h1>' % _e(title)]
     if meta:
         p.append('<div class="meta">%s</div>' % ' &middot; '.join('%s: %s' % (_e(k), _e(v)) for k, v in meta.items()))
-    p.append('<div id="overall" class="overall st-%s">Overall: %s</div>' % (summary['status'],
-                                                                          _e(summary['status'].upper())))
+    p.append('<div id="overall" class="overall st-%s">Overall: %s</div>'
+             % (summary['status'], _e(summary['status'].upper())))
     p.append('<div class="counts">%s</div>' % ''.join(
         '<span class="count-%s">%d %s</span>' % (s, summary['counts'][s], s) for s in STATUSES))
     p.append('<h2>Summary per node and category</h2>')

@@ -28,7 +28,7 @@ description:
   - Every request goes through the collection's HTTP client (C(module_utils/api.py)) without retries, so what
     is measured is one request each.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes
@@ -267,10 +267,9 @@ class ApiProber:
                                   missing_token=call(anonymous, method, path, body)['status'],
                                   wrong_token=call(wrong, method, path, body)['status']))
         errors = []
-        for what, method, path, body in (('GET /api/validate-no-such-route', 'GET', '/api/validate-no-such-route',
-                                           None),
-                                          ('POST /api/generate with a bad body', 'POST', '/api/generate',
-                                           'not an object')):
+        cases = (('GET /api/validate-no-such-route', 'GET', '/api/validate-no-such-route', None),
+                 ('POST /api/generate with a bad body', 'POST', '/api/generate', 'not an object'))
+        for what, method, path, body in cases:
             r = call(self.client, method, path, body)
             errors.append(dict(what=what, status=r['status'], body=(r.get('body') or '')[:2000],
                                json_error=isinstance(r.get('data'), dict) and 'error' in r['data']))

@@ -29,7 +29,7 @@ description:
   - C(dirs) - whether each data directory exists and is writable by the service user.
   - C(logs) - error-level lines since the process started, from the systemd journal or from log files.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -20,10 +20,10 @@ description:
   - Writes the reports into O(dest) - C(validation.json) (every check with node, category, name, status,
     message and duration), C(validation.junit.xml) (one testcase per check), C(validation.md) and
     C(validation.html) (one self-contained page with a green/amber/red summary per node and category).
-  - Meant to run once on the controller (C(delegate_to: localhost), C(run_once: true)).
+  - Meant to run once on the controller, with C(delegate_to) localhost and C(run_once).
   - Never fails because a check failed; the caller decides (see RV(failed_checks)).
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
