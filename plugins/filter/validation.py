@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.checks import CATEGORIES
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import parse_prometheus
 
 #: Which probe sections each category needs: host (validate_probe), api (validate_api_probe), http (uri), config.
 NEEDS: Dict[str, Dict[str, List[str]]] = dict(
@@ -100,8 +101,6 @@ def validation_config_doc(content: Any, encoded: bool = True) -> Dict[str, Any]:
 
 def validation_prometheus(text: Any) -> Dict[str, float]:
     """Prometheus text into ``{series: value}``."""
-    from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import parse_prometheus
-
     return parse_prometheus(str(text or ''))
 
 
