@@ -27,7 +27,10 @@ description:
     C(localhost), C(127.0.0.1) or C(::1)), C(layout_machine) (the host in lower case, C(localhost) for
     those three, so the layout role sees shared machines exactly as the plugin does),
     C(layout_api_port), C(layout_web_port) (api + 1), C(layout_p2p_port),
-    C(layout_bootstrap) (true on node 1); and C(configure_profile)."
+    C(layout_bootstrap) (true on node 1); and C(configure_profile). A C(single_host) student on a host
+    other than the controller also gets C(layout_bind_address=0.0.0.0) (its nodes advertise the host's
+    address to each other and to the student; the student's API key protects them), which
+    O(defaults.vars) or O(students[].vars) may override."
   - "Ports: a C(vm_per_node) student's nodes all use the student's port bases (one node per host).
     A C(single_host) student's node k gets api = port_base + 2(k-1), web = api + 1 and
     p2p = p2p_port_base + (k-1), the training scheme 8080/8082/8084, 8081/8083/8085, 4001-4003."
@@ -545,6 +548,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 api = int(student.port_base or 0) + (2 * (index - 1) if student.topology == 'single_host' else 0)
                 p2p = int(student.p2p_port_base or 0) + (index - 1 if student.topology == 'single_host' else 0)
                 hostvars: dict[str, Any] = {}
+                if student.topology == 'single_host' and machine(host) != 'localhost':
+                    # the three nodes advertise the host's address to each other: they must listen on it
+                    hostvars['layout_bind_address'] = '0.0.0.0'
                 hostvars.update(settings['connection'])
                 hostvars.update(settings['vars'])
                 hostvars.update(student.vars)

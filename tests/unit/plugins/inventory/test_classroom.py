@@ -95,6 +95,8 @@ def node_vars(class_name: str, student: str, name: str, topology: str, k: int, h
         "layout_bootstrap": k == 1,
         "configure_profile": profile,
     }
+    if topology == "single_host" and host.lower() not in ("localhost", "127.0.0.1", "::1"):
+        out["layout_bind_address"] = "0.0.0.0"
     out.update(extra)
     return out
 
