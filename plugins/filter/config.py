@@ -590,17 +590,23 @@ def _clusters(built: Sequence[Any]) -> dict[str, list[Any]]:
     return result
 
 
-def _peers_first(built: Sequence[Any]) -> list[Any]:
-    # Nodes outside the play come first, so that a clash is reported on the
-    # node this run can fix.
-    return sorted(built, key=lambda one: isinstance(one, _Built))
+def _peers_first(built: Sequence[Any], *dotted: str) -> list[Any]:
+    # Nodes outside the play come first, then nodes whose ``dotted`` value
+    # comes from a lower layer (the layout before an override), so that a
+    # clash is reported on the node and the variable that caused it. The
+    # sort is stable: inventory order otherwise.
+    def key(one: Any) -> tuple[bool, int]:
+        if not isinstance(one, _Built):
+            return (False, 0)
+        return (True, max((one.rank_of(name) for name in dotted), default=0))
+    return sorted(built, key=key)
 
 
 def _check_ids(built: Sequence[Any]) -> list[str]:
     problems = []
     for cluster, members in _clusters(built).items():
         seen: dict[str, str] = {}
-        for one in _peers_first(members):
+        for one in _peers_first(members, "node.id"):
             node_id = _get(one.config, "node.id")
             if not isinstance(node_id, str) or not node_id:
                 continue
@@ -615,7 +621,7 @@ def _check_ids(built: Sequence[Any]) -> list[str]:
 def _check_ports(built: Sequence[Any]) -> list[str]:
     problems = []
     used: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
-    for one in _peers_first(built):
+    for one in _peers_first(built, "api.listen", "web.listen", "p2p.listen"):
         machine = str(one.node.get("machine") or one.host)
         for kind in ("api", "web", "p2p"):
             parsed = _parse_hostport(_get(one.config, f"{kind}.listen"))

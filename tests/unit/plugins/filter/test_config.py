@@ -362,6 +362,23 @@ def test_duplicate_node_ids() -> None:
     ]
 
 
+def test_duplicate_node_id_blames_the_override_not_the_earlier_host() -> None:
+    inputs = cluster()
+    inputs[1]["node_overrides"] = {"node": {"id": "node3"}}
+    assert problems(inputs) == [
+        "node2: configure_node_overrides.node.id: node id \"node3\" is also used by node3 in cluster "
+        "ollama_nodes; node ids must be unique",
+    ]
+
+
+def test_port_clash_blames_the_override_not_the_earlier_host() -> None:
+    inputs = cluster()
+    inputs[0]["node_overrides"] = {"web": {"listen": "127.0.0.1:8082"}}
+    assert problems(inputs) == [
+        "node1: configure_node_overrides.web.listen: port 8082 also used by node2 (api) on machine localhost",
+    ]
+
+
 def test_bootstrap_entry_pointing_nowhere() -> None:
     inputs = cluster()
     inputs[1]["node_overrides"] = {"p2p": {"bootstrap": ["127.0.0.1:4001", "10.9.9.9:4001"]}}
