@@ -343,7 +343,11 @@ class Prober:
             out['uptime_seconds'] = probes.process_start_seconds(_read('/proc/%d/stat' % pid) or '',
                                                                  _read('/proc/uptime') or '',
                                                                  os.sysconf('SC_CLK_TCK'))
-            inodes = set(self._socket_inodes(pid))
+            inodes_seen = self._socket_inodes(pid)
+            if inodes_seen is None:
+                inodes_seen = self._socket_inodes_as_owner(pid, out['user'])
+                out['fd_access'] = 'as %s' % out['user'] if inodes_seen is not None else 'denied'
+            inodes = set(inodes_seen or [])
             out['listening'] = sorted([dict(address=r['address'], port=r['port']) for r in listeners
                                        if r['inode'] in inodes], key=lambda r: (r['port'], r['address']))
         held = set(r['port'] for r in out['listening'])
@@ -361,7 +365,8 @@ class Prober:
         return rows
 
     @staticmethod
-    def _socket_inodes(pid: int) -> List[int]:
+    def _socket_inodes(pid: int) -> Optional[List[int]]:
+        """Socket inodes of a process, or None when its descriptors cannot be read."""
         fd_dir = '/proc/%d/fd' % pid
         targets = []
         try:
@@ -370,9 +375,25 @@ class Prober:
                     targets.append(os.readlink(os.path.join(fd_dir, fd)))
                 except OSError:
                     continue
+        except PermissionError:
+            return None
         except OSError:
             return []
         return probes.socket_inodes(targets)
+
+    def _socket_inodes_as_owner(self, pid: int, user: Optional[str]) -> Optional[List[int]]:
+        """The same, read as the process owner.
+
+        Root without CAP_SYS_PTRACE (a container) may not read the descriptors
+        of another user's process; the owner may.
+        """
+        if not user or not shutil.which('runuser') or os.geteuid() != 0:
+            return None
+        res = self.run(['runuser', '-u', user, '--', 'find', '/proc/%d/fd' % pid, '-mindepth', '1', '-maxdepth', '1',
+                        '-lname', 'socket:*', '-printf', '%l\\n'])
+        if res['rc'] != 0:
+            return None
+        return probes.socket_inodes(res['stdout'].split())
 
     def _holders(self, ports: List[int], listeners: List[Dict[str, Any]]) -> Dict[str, str]:
         by_inode = dict((r['inode'], r['port']) for r in listeners if r['port'] in ports)
@@ -382,12 +403,12 @@ class Prober:
         for entry in os.listdir('/proc'):
             if not entry.isdigit():
                 continue
-            for inode in self._socket_inodes(int(entry)):
+            for inode in self._socket_inodes(int(entry)) or []:
                 if inode in by_inode:
                     comm = (_read('/proc/%s/comm' % entry) or '?').strip()
                     found[str(by_inode[inode])] = 'pid %s %s' % (entry, comm)
         for port in set(by_inode.values()):
-            found.setdefault(str(port), 'a process this probe cannot see')
+            found.setdefault(str(port), 'a process whose descriptors this probe may not read')
         return found
 
     def config(self) -> Dict[str, Any]:

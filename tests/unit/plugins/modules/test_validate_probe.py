@@ -154,3 +154,19 @@ def test_unknown_program_is_not_installed(node_env, tmp_path, run_module) -> Non
 def test_bad_ports_fail_before_probing(node_env, run_module) -> None:
     run = run_module(validate_probe, dict(node_env['args'], ports=[dict(name='api', port=70000)]))
     assert run.failed and 'ports: each item needs a name and a port 1-65535' in run['msg']
+
+
+def test_ports_found_as_the_process_owner_when_root_may_not_read_fds(node_env, run_module, monkeypatch) -> None:
+    """In a container root lacks CAP_SYS_PTRACE: the descriptors are read as the process owner instead."""
+    real_listdir = os.listdir
+    fd_dir = '/proc/%d/fd' % node_env['pid']
+
+    def listdir(path):
+        if str(path) == fd_dir:
+            raise PermissionError(13, 'Permission denied', path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(validate_probe.os, 'listdir', listdir)
+    obs = run_module(validate_probe, dict(node_env['args'], sections=['service', 'process']))['observations']
+    assert obs['process']['fd_access'] == 'as %s' % node_env['user']
+    assert sorted(p['port'] for p in obs['process']['listening']) == sorted(node_env['ports'])
