@@ -373,6 +373,8 @@ class Prober:
             for fd in os.listdir(fd_dir):
                 try:
                     targets.append(os.readlink(os.path.join(fd_dir, fd)))
+                except PermissionError:
+                    return None
                 except OSError:
                     continue
         except PermissionError:

@@ -158,15 +158,16 @@ def test_bad_ports_fail_before_probing(node_env, run_module) -> None:
 
 def test_ports_found_as_the_process_owner_when_root_may_not_read_fds(node_env, run_module, monkeypatch) -> None:
     """In a container root lacks CAP_SYS_PTRACE: the descriptors are read as the process owner instead."""
-    real_listdir = os.listdir
-    fd_dir = '/proc/%d/fd' % node_env['pid']
+    real_readlink = os.readlink
+    fd_dir = '/proc/%d/fd/' % node_env['pid']
 
-    def listdir(path):
-        if str(path) == fd_dir:
+    def readlink(path, *args, **kwargs):
+        # what a container's root sees: the fd directory lists, its links do not resolve
+        if str(path).startswith(fd_dir):
             raise PermissionError(13, 'Permission denied', path)
-        return real_listdir(path)
+        return real_readlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(validate_probe.os, 'listdir', listdir)
+    monkeypatch.setattr(validate_probe.os, 'readlink', readlink)
     obs = run_module(validate_probe, dict(node_env['args'], sections=['service', 'process']))['observations']
     assert obs['process']['fd_access'] == 'as %s' % node_env['user']
     assert sorted(p['port'] for p in obs['process']['listening']) == sorted(node_env['ports'])
