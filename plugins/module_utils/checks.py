@@ -1016,6 +1016,7 @@ def monitor_row(node: str, obs: Mapping[str, Any], expected_size: int = 0) -> Di
         memory_used_pct=mem_pct, load1=load[0] if load else None, cpus=cpus,
         log_errors=logs.get('count'), log_samples=logs.get('samples') or [],
         peers_unreachable=['%s (%s)' % (p.get('id'), p.get('target')) for p in peers if not p.get('ok')],
+        peers_unreachable_hosts=[p.get('host') or p.get('id') for p in peers if not p.get('ok')],
     )
 
 
@@ -1041,6 +1042,7 @@ def monitor_alerts(rows: Sequence[Mapping[str, Any]], thresholds: Optional[Mappi
             '%s is %s, %s threshold %s' % (metric, value, level, critical if level == 'critical' else warning))
 
     leaders = set()
+    down = set(r['node'] for r in rows if r['state'] in ('stopped', 'down'))
     for row in rows:
         node = row['node']
         if row['state'] in ('stopped', 'down', 'unhealthy'):
@@ -1057,9 +1059,12 @@ def monitor_alerts(rows: Sequence[Mapping[str, Any]], thresholds: Optional[Mappi
             leaders.add(row['leader'])
         else:
             add(node, 'leader', 'critical', None, 'a leader', 'sees no leader')
-        if row.get('peers_unreachable'):
-            add(node, 'reachability', 'critical', len(row['peers_unreachable']), 0,
-                'cannot reach %s' % ', '.join(row['peers_unreachable']))
+        # a peer whose node is down is alerted once, as that node's health
+        unreachable = [text for text, host in zip(row.get('peers_unreachable') or [],
+                                                  row.get('peers_unreachable_hosts') or [])
+                       if host not in down]
+        if unreachable:
+            add(node, 'reachability', 'critical', len(unreachable), 0, 'cannot reach %s' % ', '.join(unreachable))
         check(row, 'disk_used_pct', 'disk', '_pct')
         check(row, 'memory_used_pct', 'memory', '_pct')
         check(row, 'rss_mb', 'rss', '_mb')

@@ -471,13 +471,16 @@ def test_monitor_thresholds_and_faults_raise_the_right_alerts() -> None:
     obs1['system']['disk'].update(free_mb=8000, total_mb=100000)        # 92% used: critical
     obs1['system']['load'] = [7.0, 1, 1]                                  # 1.75 per CPU on 4 CPUs: warning
     obs2['logs'].update(count=3, samples=['level=error x'])               # warning
-    obs2['peers'] = [{'id': 'node3', 'target': '127.0.0.1:4003', 'ok': False, 'error': 'refused'}]
+    obs2['peers'] = [{'id': 'node3', 'host': 'node3', 'target': '127.0.0.1:4003', 'ok': False, 'error': 'refused'},
+                     {'id': 'node1', 'host': 'node1', 'target': '127.0.0.1:4001', 'ok': False, 'error': 'timeout'}]
     obs3['service'].update(active=False, state='STOPPED')
     rows = [checks.monitor_row(n, o, 3) for n, o in (('node1', obs1), ('node2', obs2), ('node3', obs3))]
     alerts = checks.monitor_alerts(rows)
     got = [(a['level'], a['node'], a['metric']) for a in alerts]
     assert got == [('critical', 'node1', 'disk_used_pct'), ('critical', 'node2', 'reachability'),
                    ('critical', 'node3', 'health'), ('warning', 'node1', 'load1'), ('warning', 'node2', 'log_errors')]
+    # node3 is down: alerted once as its health, not again as unreachable from node2
+    assert alerts[1]['message'] == 'cannot reach node1 (127.0.0.1:4001)'
     disk = alerts[0]
     assert disk['value'] == 92.0 and disk['threshold'] == 90.0 and 'critical threshold 90.0' in disk['message']
     # thresholds are variables
