@@ -26,7 +26,7 @@ description:
     at once.
   - Never reports a change.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes

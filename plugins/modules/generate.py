@@ -22,7 +22,7 @@ description:
   - A node without C(backend.ollama_url) answers with a small deterministic built-in generator meant
     for labs and tests, and says so in the answer.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes

@@ -23,7 +23,7 @@ description:
     still starting) count as observations and polling goes on; C(401) and C(404) fail at once.
   - Never reports a change.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes

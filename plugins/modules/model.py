@@ -22,7 +22,7 @@ description:
   - Names without a tag mean the C(latest) tag, as in Ollama (V(tiny) and V(tiny:latest) are the
     same model).
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes

@@ -26,7 +26,7 @@ description:
   - Fails with a message naming the node id (and the members the cluster knows) when there is no such
     member.
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
   - ollama_lab.distributed.connection
   - ansible.builtin.action_common_attributes

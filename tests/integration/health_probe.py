@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Poll /health of several nodes in a loop and report the worst moment.
 
-    health_probe.py --out RESULT.json --stop STOPFILE [--max-seconds 300]
-                    [--interval 0.2] [--timeout 1] URL [URL ...]
+    python3 health_probe.py --out RESULT.json --stop STOPFILE [--max-seconds 300]
+                            [--interval 0.2] [--timeout 1] URL [URL ...]
 
 One round asks every URL's /health once (one "moment"). A node "answers" when
 it returns a status of healthy or degraded (HTTP 200, or 503 with a JSON body
@@ -12,6 +11,8 @@ is unhealthy). The probe stops when STOPFILE exists or after --max-seconds
 timeline lists only the rounds where some node did not answer. Standard
 library only: it runs on the test nodes with their system python3.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -19,22 +20,23 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from typing import Any, Dict, List, Optional
 
 
-def status_of(url, timeout):
+def status_of(url: str, timeout: float) -> str:
     try:
         with urllib.request.urlopen(url.rstrip('/') + '/health', timeout=timeout) as resp:
-            return json.loads(resp.read().decode()).get('status', 'no-status')
+            return str(json.loads(resp.read().decode()).get('status', 'no-status'))
     except urllib.error.HTTPError as exc:
         try:
-            return json.loads(exc.read().decode()).get('status', 'http-%d' % exc.code)
+            return str(json.loads(exc.read().decode()).get('status', 'http-%d' % exc.code))
         except ValueError:
             return 'http-%d' % exc.code
     except Exception as exc:  # refused, timeout, reset: the node does not answer
         return 'down:%s' % type(exc).__name__
 
 
-def main():
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument('--out', required=True)
     parser.add_argument('--stop', required=True)
@@ -47,8 +49,8 @@ def main():
     started = time.time()
     rounds = 0
     min_answering = len(args.urls)
-    worst = None
-    timeline = []
+    worst: Optional[Dict[str, Any]] = None
+    timeline: List[Dict[str, Any]] = []
     while not os.path.exists(args.stop) and time.time() - started < args.max_seconds:
         seen = {url: status_of(url, args.timeout) for url in args.urls}
         answering = sum(1 for s in seen.values() if s in ('healthy', 'degraded'))
