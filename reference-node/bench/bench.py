@@ -98,7 +98,7 @@ def request(conn: http.client.HTTPConnection, method: str, path: str,
 def get_json(port: int, path: str) -> Optional[dict]:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        status, data, _ = request(conn, "GET", path)
+        status, data = request(conn, "GET", path)[:2]
         conn.close()
         return json.loads(data) if status in (200, 503) else None
     except (OSError, ValueError):
@@ -132,9 +132,9 @@ def sequential(port: int, method: str, path: str, body: Optional[bytes], n: int)
     lat: List[float] = []
     errors = 0
     t0 = time.monotonic()
-    for _ in range(n):
+    for dummy in range(n):
         s = time.perf_counter()
-        status, _, _ = request(conn, method, path, body)
+        status = request(conn, method, path, body)[0]
         lat.append(time.perf_counter() - s)
         errors += status != 200
     wall = time.monotonic() - t0
@@ -157,9 +157,9 @@ def burst(ports: List[int], method: str, path: str, body: Optional[bytes], total
         conn = http.client.HTTPConnection("127.0.0.1", ports[i % len(ports)], timeout=60)
         mine: List[float] = []
         bad = 0
-        for _ in range(per):
+        for dummy in range(per):
             s = time.perf_counter()
-            status, _, _ = request(conn, method, path, body)
+            status = request(conn, method, path, body)[0]
             mine.append(time.perf_counter() - s)
             bad += status != 200
         conn.close()
@@ -201,12 +201,12 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     load = "load average %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
-    return "%s, %d CPUs, %s, %s %s, Python %s, %s" % (cpu, os.cpu_count() or 0, mem, platform.system(),
-                                                    platform.release(), platform.python_version(), load)
+    fields = (cpu, os.cpu_count() or 0, mem, platform.system(), platform.release(), platform.python_version(), load)
+    return "%s, %d CPUs, %s, %s %s, Python %s, %s" % fields
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin", "ollama-distributed"))
     ap.add_argument("--base-port", type=int, default=18200, help="API ports base+1..3, p2p base+11..13")
     ap.add_argument("--requests", type=int, default=2000, help="requests per sequential measurement")
@@ -231,7 +231,7 @@ def main() -> int:
         t0 = time.monotonic()
         for n in nodes:
             n.start()
-        _, leader = wait_agreement(nodes, 3)
+        leader = wait_agreement(nodes, 3)[1]
         print("\nformation")
         print("  start of 3 processes -> all report cluster_size 3, one leader: %.3f s (leader %s)" % (
             time.monotonic() - t0, leader))
@@ -246,7 +246,7 @@ def main() -> int:
         t_pull = time.monotonic()
         while True:
             conn = http.client.HTTPConnection("127.0.0.1", nodes[1].api, timeout=10)
-            status, _, _ = request(conn, "POST", "/api/pull", pull)
+            status = request(conn, "POST", "/api/pull", pull)[0]
             conn.close()
             if status == 200:
                 break
