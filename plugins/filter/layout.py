@@ -124,7 +124,10 @@ def node_layout(
         p2p_port = _port(hvars.get("layout_p2p_port", int(setting["p2p_port_base"]) + slot),
                          "layout_p2p_port", host, problems)
         bind = setting["bind_address"] or ("127.0.0.1" if one_machine else "0.0.0.0")
-        address = _address(host, hvars)
+        # Nodes that listen on loopback only are reachable there only: they
+        # advertise the loopback address unless the inventory says otherwise.
+        loopback_only = bind.startswith("127.") or bind == "::1"
+        address = bind if loopback_only and not hvars.get("layout_address") else _address(host, hvars)
         local_host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
         node_root = f"{setting['data_root']}/{node_id}"
         nodes[host] = {

@@ -90,3 +90,19 @@ def test_every_problem_is_reported_with_host_and_variable() -> None:
 def test_empty_group_is_an_error() -> None:
     with pytest.raises(AnsibleFilterError, match="no hosts"):
         node_layout({}, [], DEFAULTS)
+
+
+def test_a_cluster_on_one_remote_machine_advertises_loopback() -> None:
+    """Three nodes in one container bind to loopback, so they must advertise it."""
+    hv = {f"n{i}": {"ansible_host": "box", "ansible_connection": "community.docker.docker"} for i in (1, 2, 3)}
+    nodes = node_layout(hv, list(hv), DEFAULTS)["nodes"]
+    assert {n["bind_address"] for n in nodes.values()} == {"127.0.0.1"}
+    assert nodes["n2"]["p2p_advertise"] == "127.0.0.1:4002"
+    assert nodes["n3"]["bootstrap_peers"] == ["127.0.0.1:4001", "127.0.0.1:4002"]
+    assert nodes["n1"]["api_url"] == "http://127.0.0.1:8080"
+
+
+def test_an_explicit_address_still_wins_on_loopback() -> None:
+    hv = {f"n{i}": {"ansible_host": "box", "layout_address": "10.0.0.5"} for i in (1, 2)}
+    nodes = node_layout(hv, list(hv), DEFAULTS)["nodes"]
+    assert nodes["n1"]["p2p_advertise"] == "10.0.0.5:4001"
