@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one HTTP client of the collection: talks to an Ollama Distributed node.
 
-Built on ``ansible.module_utils.urls.open_url`` so nothing beyond ansible-core
+Built on ``ansible.module_utils.urls`` (``Request``, as ``open_url`` is) so nothing beyond ansible-core
 is needed where a module runs. Every failure becomes a ``NodeAPIError`` whose
 message says what went wrong in words an operator can act on; the bearer token
 never appears in any message.
@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import ConnectionError as AnsibleConnectionError
-from ansible.module_utils.urls import SSLValidationError, open_url
+from ansible.module_utils.urls import Request, SSLValidationError, make_context
 
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -183,6 +183,7 @@ class NodeClient:
         self.retries = int(retries)
         self.retry_delay = float(retry_delay)
         self._sleep = sleep
+        self._ssl_context: Any = None
 
     @classmethod
     def from_module(cls, module: Any) -> 'NodeClient':
@@ -197,6 +198,12 @@ class NodeClient:
             raise  # not reached; keeps type checkers happy
 
     # -- helpers ---------------------------------------------------------
+    def _context(self) -> Any:
+        """One TLS context per client: open_url would load the CA store again for every request."""
+        if self._ssl_context is None:
+            self._ssl_context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+        return self._ssl_context
+
     def url_for(self, path: str) -> str:
         if not path.startswith('/'):
             path = '/' + path
@@ -292,9 +299,10 @@ class NodeClient:
         headers: Dict[str, str] = {}
         try:
             try:
-                resp = open_url(url, data=data, headers=self._headers(data is not None), method=method,
-                                timeout=timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
-                                http_agent=USER_AGENT, follow_redirects='safe', use_netrc=False)
+                resp = Request(context=self._context()).open(
+                    method, url, data=data, headers=self._headers(data is not None), timeout=timeout,
+                    validate_certs=self.validate_certs, ca_path=self.ca_path, http_agent=USER_AGENT,
+                    follow_redirects='safe', use_netrc=False)
                 status = resp.getcode()
                 headers = _header_dict(resp)
                 raw = resp.read()
