@@ -8,7 +8,8 @@
 # On a fresh Debian 12 machine (as root, or with passwordless sudo; PyPI and
 # the Debian mirror reachable) it installs what it needs first:
 #   - scripts/bootstrap.sh: .venv/ from requirements.txt, .collections/ link;
-#   - Debian packages the selected stages need, when missing: git, shellcheck
+#   - Debian packages the selected stages need, when missing: git, chromium
+#     (unit: browser tests), shellcheck
 #     (sanity), golang-go + golang-gopkg-yaml.v3-dev (go, molecule: the
 #     cluster scenario builds the node on the controller);
 #   - molecule only: a Docker engine (scripts/ensure-docker.sh; no engine is a
@@ -20,7 +21,8 @@
 #   lint      ansible-lint --profile production on the whole collection
 #   sanity    ansible-test sanity on a copy of the collection under
 #             .tmp/ansible_collections/ollama_lab/distributed
-#   unit      pytest tests/unit ("no tests collected" is a failure)
+#   unit      pytest tests/unit tests/browser (headless chromium from Debian;
+#             "no tests collected" is a failure)
 #   go        go vet and go test of reference-node/ (offline)
 #   molecule  every molecule/<scenario>/molecule.yml, one after the other:
 #             molecule -c molecule/_shared/base.yml test -s <scenario>
@@ -147,6 +149,10 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 if wants sanity; then
   command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
 fi
+if wants unit; then
+  # tests/browser and the classroom progress page test open pages in it
+  command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+fi
 if wants go || wants molecule; then
   command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
   [ -f "${YAML_V3_SRC:-/usr/share/gocode/src/gopkg.in/yaml.v3}/yaml.go" ] || need_pkgs+=(golang-gopkg-yaml.v3-dev)
@@ -237,8 +243,8 @@ stage_sanity() {
 
 stage_unit() {
   local rc=0
-  pytest -p no:cacheprovider tests/unit || rc=$?
-  [ "$rc" -ne 5 ] || log "pytest collected no tests under tests/unit: that is a failure"
+  pytest -p no:cacheprovider tests/unit tests/browser || rc=$?
+  [ "$rc" -ne 5 ] || log "pytest collected no tests under tests/unit tests/browser: that is a failure"
   return "$rc"
 }
 
