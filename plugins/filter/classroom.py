@@ -94,7 +94,7 @@ def classroom_progress(results: Sequence[Mapping[str, Any]], class_name: str = "
     parsed helper output, or ``{student, name, error}`` when it could not be run.
     """
     students = []
-    done_per_exercise = {key: 0 for key, _ in EXERCISES}
+    done_per_exercise = {exercise[0]: 0 for exercise in EXERCISES}
     for item in sorted(results, key=lambda r: str(r.get("student"))):
         report = item.get("report")
         entry: dict[str, Any] = {"student": str(item.get("student")), "name": str(item.get("name") or item.get("student")),

@@ -9,7 +9,7 @@ name: classroom
 short_description: One Ollama Distributed cluster per student, from a class description
 version_added: 0.1.0
 author:
-  - ollama_lab maintainers
+  - ollama_lab maintainers (@ollama-lab)
 description:
   - Reads one YAML class description (a file whose name ends in C(classroom.yml) or C(classroom.yaml))
     and builds one inventory host per Ollama Distributed node, one group per student cluster and

@@ -247,8 +247,8 @@ def main(argv: List[str]) -> int:
     if command == 'status':
         state = health(lab)
         cluster = state['cluster']
-        print('cluster %s: %s, %s/%s nodes, leader %s' % (lab['student'], cluster['health'], cluster['size'],
-                                                         cluster['expected_size'], cluster['leader']))
+        print('cluster %s: %s, %s/%s nodes, leader %s'
+              % (lab['student'], cluster['health'], cluster['size'], cluster['expected_size'], cluster['leader']))
         for node in state['nodes']:
             print('  %-20s %-11s %s' % (node['id'], node['status'], node['url']))
         return 0 if cluster['health'] == 'healthy' else 1

@@ -69,7 +69,7 @@ def problems(path: str) -> list[str]:
     assert plugin.verify_file(path)
     with pytest.raises(AnsibleParserError) as info:
         plugin.parse(InventoryData(), DataLoader(), path, cache=False)
-    head, _, rest = str(info.value.message).partition("\n  - ")
+    head, dummy, rest = str(info.value.message).partition("\n  - ")
     lines = rest.split("\n  - ")
     assert head == "classroom inventory %s: %d problem(s) in the class description:" % (path, len(lines))
     return lines
@@ -144,7 +144,7 @@ def test_committed_example_through_the_default_auto_plugin(monkeypatch: pytest.M
 
 
 def examples() -> list[str]:
-    return [doc for doc in plugin_module().EXAMPLES.split("\n---\n")]
+    return list(plugin_module().EXAMPLES.split("\n---\n"))
 
 
 def test_examples_are_valid_yaml_and_the_first_is_the_committed_file() -> None:
