@@ -301,7 +301,7 @@ def config_redact(config: Mapping, placeholder: str = "<redacted>") -> dict:
             if security["jwt"].get("secret") not in (None, ""):
                 security["jwt"]["secret"] = placeholder
         if isinstance(security.get("api_keys"), list):
-            security["api_keys"] = [placeholder for _ in security["api_keys"]]
+            security["api_keys"] = [placeholder] * len(security["api_keys"])
     return result
 
 
@@ -546,8 +546,8 @@ class _Peer:
         self.host = str(node.get("host") or node.get("id"))
         self.node = node
         self.cluster = cluster
-        self.config = config_merge({}, *[_nest(key, node[field]) for field, key in WIRING
-                                          if node.get(field) is not None])
+        wired = [_nest(key, node[field]) for field, key in WIRING if node.get(field) is not None]
+        self.config = config_merge({}, *wired)
 
     def var(self, dotted: str) -> str:
         return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
