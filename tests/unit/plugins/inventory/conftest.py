@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Make ``ollama_lab.distributed`` resolvable by Ansible's plugin loader for the inventory tests.
 
-Modules can be imported through ``<repo>/.collections`` on ``sys.path`` (tests/unit/conftest.py
-does that), but the inventory plugin must also be found by its FQCN through Ansible's collection
+Modules can be imported through ``<repo>/.collections`` on ``sys.path`` (tests/unit/conftest.py,
+which pytest loads first, does that), but the inventory plugin must also be found by its FQCN through Ansible's collection
 finder, as ``ansible-inventory`` finds it. When the finder is not installed yet (or
 ``ansible_collections`` was imported without it), the ``collection_loader`` fixture installs it
 for these tests and puts everything back afterwards, so other test modules keep the module
@@ -19,24 +19,8 @@ from typing import Iterator
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-COLLECTIONS = REPO_ROOT / ".collections"
+COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"  # linked by tests/unit/conftest.py
 FQCN = "ollama_lab.distributed.classroom"
-
-
-def _ensure_collection_link() -> None:
-    namespace_dir = COLLECTIONS / "ansible_collections" / "ollama_lab"
-    link = namespace_dir / "distributed"
-    if not link.exists():
-        namespace_dir.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink():  # dangling link: replace it
-            link.unlink()
-        link.symlink_to(Path("..") / ".." / "..", target_is_directory=True)
-    if str(COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS))
-
-
-_ensure_collection_link()
 
 
 def _finder_serves_checkout() -> bool:
