@@ -123,6 +123,7 @@ type Cluster struct {
 	lastUpdate time.Time
 	selfAddrs  map[string]bool // addresses that turned out to be us
 	inflight   map[string]bool // addresses with a gossip request running
+	unreached  map[string]bool // addresses whose last gossip failed (logged once)
 	dirty      bool            // persistent state changed
 }
 
@@ -145,6 +146,7 @@ func New(o Options) *Cluster {
 		reports:    map[string]report{},
 		selfAddrs:  map[string]bool{o.P2PAddress: true},
 		inflight:   map[string]bool{},
+		unreached:  map[string]bool{},
 		maxSize:    1,
 		lastUpdate: time.Now(),
 	}
@@ -245,12 +247,35 @@ func (c *Cluster) send(ctx context.Context, wg *sync.WaitGroup) {
 			rctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var resp Gossip
-			if err := c.opts.Client.PostJSON(rctx, addr, GossipPath, body, &resp); err != nil {
-				c.log.Debug("gossip failed", "peer", addr, "error", err)
+			err := c.opts.Client.PostJSON(rctx, addr, GossipPath, body, &resp)
+			c.noteReach(addr, err)
+			if err != nil {
 				return
 			}
 			c.receive(resp, addr, "")
 		}(addr)
+	}
+}
+
+// noteReach logs when contacting a peer address starts or stops failing:
+// once per change, so an unresolvable or firewalled bootstrap entry is seen
+// at the default log level without a line every heartbeat.
+func (c *Cluster) noteReach(addr string, err error) {
+	c.mu.Lock()
+	was := c.unreached[addr]
+	if err != nil {
+		c.unreached[addr] = true
+	} else {
+		delete(c.unreached, addr)
+	}
+	c.mu.Unlock()
+	switch {
+	case err != nil && !was:
+		c.log.Warn("cannot reach peer", "peer", addr, "error", err.Error())
+	case err != nil:
+		c.log.Debug("gossip failed", "peer", addr, "error", err.Error())
+	case was:
+		c.log.Info("peer reachable again", "peer", addr)
 	}
 }
 

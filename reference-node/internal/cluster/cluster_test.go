@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -8,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/ollama-lab/distributed/reference-node/internal/logx"
 )
 
 func newTest(id string, dir string) *Cluster {
@@ -256,5 +260,32 @@ func TestGossipOverHTTP(t *testing.T) {
 	}
 	if resp != nil {
 		resp.Body.Close()
+	}
+}
+
+// A peer that cannot be reached is logged once at warn level, not every
+// heartbeat, and its recovery once at info level.
+func TestUnreachablePeerLoggedOncePerChange(t *testing.T) {
+	var buf bytes.Buffer
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := strings.TrimPrefix(closed.URL, "http://")
+	closed.Close() // nothing listens there any more
+	c := New(Options{ID: "a", Address: "127.0.0.1:1", P2PAddress: "127.0.0.1:2", Bootstrap: []string{addr},
+		Heartbeat: 50 * time.Millisecond, ElectionTimeout: 500 * time.Millisecond, Log: logx.NewWriter("info", &buf)})
+	for i := 0; i < 3; i++ {
+		var wg sync.WaitGroup
+		c.send(context.Background(), &wg)
+		wg.Wait()
+	}
+	if n := strings.Count(buf.String(), `"msg":"cannot reach peer"`); n != 1 {
+		t.Fatalf("want one warning for %s after three failed heartbeats, got %d in:\n%s", addr, n, buf.String())
+	}
+	if !strings.Contains(buf.String(), `"level":"warn"`) || !strings.Contains(buf.String(), addr) {
+		t.Fatalf("warning does not name the peer at warn level:\n%s", buf.String())
+	}
+	c.noteReach(addr, nil)
+	c.noteReach(addr, nil)
+	if n := strings.Count(buf.String(), `"msg":"peer reachable again"`); n != 1 {
+		t.Fatalf("want one recovery line, got %d in:\n%s", n, buf.String())
 	}
 }

@@ -51,6 +51,11 @@ func New(level, output, file string) (*Logger, error) {
 	return l, nil
 }
 
+// NewWriter builds a logger for a level name that writes to w.
+func NewWriter(level string, w io.Writer) *Logger {
+	return &Logger{mu: &sync.Mutex{}, level: levelNames[level], out: w}
+}
+
 // Discard returns a logger that writes nothing (tests).
 func Discard() *Logger { return &Logger{mu: &sync.Mutex{}, out: io.Discard, level: Error + 1} }
 
