@@ -11,6 +11,9 @@
 # the time per seat and the warm re-run time. Containers, credentials and
 # reports are removed at the end (KEEP=1 keeps them).
 # Ports inside the containers: API 18600/18602/18604, p2p 18700-18702.
+# The containers share a Docker network of their own, whose DNS resolves
+# each container's name: a single_host student's nodes advertise the host
+# name (its ansible_host), as they would on a VM with a resolvable name.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,6 +33,7 @@ export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"
 work="$OLLAMA_LAB_ROOT/.tmp/bench-classroom"
 rm -rf "$work"
 mkdir -p "$work"
+network=bench-classroom
 names=()
 for i in $(seq -w 1 "$students"); do names+=("bench-classroom-s$i"); done
 
@@ -39,6 +43,7 @@ cleanup() {
     return
   fi
   docker rm -f "${names[@]}" >/dev/null 2>&1 || true
+  docker network rm "$network" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,11 +51,13 @@ trap cleanup EXIT
 log "building the node binary once"
 reference-node/scripts/go-offline.sh build -o "$work/ollama-distributed" ./cmd/ollama-distributed >/dev/null
 
-log "starting $students systemd containers ($image)"
+log "starting $students systemd containers ($image) on the Docker network $network"
+docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
 for name in "${names[@]}"; do
   docker rm -f "$name" >/dev/null 2>&1 || true
   docker run -d --name "$name" --cap-add SYS_ADMIN --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     -v /sys/fs/cgroup:/sys/fs/cgroup:ro --cgroupns host -e container=docker \
+    --network "$network" --hostname "$name" \
     "$image" /lib/systemd/systemd >/dev/null
 done
 
