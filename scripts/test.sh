@@ -24,14 +24,20 @@
 #   unit      pytest tests/unit tests/browser (headless chromium from Debian;
 #             "no tests collected" is a failure)
 #   go        go vet and go test of reference-node/ (offline)
-#   molecule  every molecule/<scenario>/molecule.yml, one after the other:
-#             molecule -c molecule/_shared/base.yml test -s <scenario>
+#   molecule  every molecule/<scenario>/molecule.yml, --jobs at a time (each
+#             scenario has containers, networks and build folders of its
+#             own): molecule -c molecule/_shared/base.yml test -s <scenario>;
+#             each scenario's output is printed whole when it ends (and
+#             kept in .tmp/molecule-logs/<scenario>.log)
 #
 # Options:
 #   --stage NAME      run only this stage (repeatable)
 #   --scenario NAME   molecule: run only this scenario (repeatable)
 #   --keep-going      run every stage even after a failure (the default)
-#   --fail-fast       stop at the first failed stage
+#   --fail-fast       stop at the first failed stage (molecule: start no
+#                     further scenario once one failed)
+#   --jobs N          molecule scenarios run at once (default 2, or
+#                     OLLAMA_LAB_MOLECULE_JOBS; 1 runs them one after the other)
 #   --list            print the stages and molecule scenarios and exit
 #   -h, --help        this text
 # Ends with a summary table (stage, result, seconds); exits non-zero when any
@@ -53,6 +59,7 @@ all_stages=(lint sanity unit go molecule)
 stages=()
 scenarios=()
 keep_going=1
+jobs=${OLLAMA_LAB_MOLECULE_JOBS:-2}
 
 scenarios_found() {
   local f
@@ -83,6 +90,11 @@ while [ $# -gt 0 ]; do
     --scenario=*) set -- --scenario "${1#--scenario=}" "${@:2}" ;;
     --keep-going) keep_going=1; shift ;;
     --fail-fast) keep_going=0; shift ;;
+    --jobs)
+      [ $# -ge 2 ] || die "--jobs needs a number"
+      jobs=$2
+      shift 2 ;;
+    --jobs=*) set -- --jobs "${1#--jobs=}" "${@:2}" ;;
     --list)
       echo "stages: ${all_stages[*]}"
       echo "molecule scenarios: $(scenarios_found | tr '\n' ' ')"
@@ -98,6 +110,7 @@ fi
 if [ ${#scenarios[@]} -eq 0 ]; then
   mapfile -t scenarios < <(scenarios_found)
 fi
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs (or OLLAMA_LAB_MOLECULE_JOBS): expected a positive number, found '$jobs'"
 wants() { case " ${stages[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---------------------------------------------------------------- results --
@@ -266,6 +279,39 @@ stage_molecule_scenario() {
   molecule -c molecule/_shared/base.yml test -s "$1"
 }
 
+# Run the scenarios, $jobs at a time. Each one's output goes to its own log,
+# printed whole when it ends, so parallel scenarios never interleave.
+run_molecule_scenarios() {
+  local logdir="$OLLAMA_LAB_ROOT/.tmp/molecule-logs" queue=("$@") done_pid rc s stop=0
+  local -A scenario_of=() start_of=()
+  if ! { rm -rf "$logdir" && mkdir -p "$logdir"; }; then
+    record molecule 1 0 "cannot create $logdir"
+    return
+  fi
+  log "molecule: ${#queue[@]} scenario(s), $jobs at a time; logs in $logdir"
+  while [ ${#queue[@]} -gt 0 ] || [ ${#scenario_of[@]} -gt 0 ]; do
+    while [ "$stop" -eq 0 ] && [ ${#queue[@]} -gt 0 ] && [ ${#scenario_of[@]} -lt "$jobs" ]; do
+      s=${queue[0]}
+      queue=("${queue[@]:1}")
+      log "== molecule:$s: start"
+      stage_molecule_scenario "$s" >"$logdir/$s.log" 2>&1 &
+      scenario_of[$!]=$s
+      start_of[$!]=$SECONDS
+    done
+    [ ${#scenario_of[@]} -gt 0 ] || break
+    rc=0
+    wait -n -p done_pid "${!scenario_of[@]}" || rc=$?
+    s=${scenario_of[$done_pid]}
+    echo "-------------------- molecule:$s output --------------------"
+    cat "$logdir/$s.log"
+    echo "-------------------- end of molecule:$s output -------------"
+    record "molecule:$s" "$rc" "$((SECONDS - ${start_of[$done_pid]}))"
+    unset "scenario_of[$done_pid]" "start_of[$done_pid]"
+    if [ "$rc" -ne 0 ] && [ "$keep_going" -eq 0 ]; then stop=1; fi
+  done
+  for s in "${queue[@]}"; do record "molecule:$s" 1 0 "not run: --fail-fast after a failure"; done
+}
+
 # ------------------------------------------------------------------- run --
 for stage in "${all_stages[@]}"; do
   wants "$stage" || continue
@@ -284,14 +330,14 @@ for stage in "${all_stages[@]}"; do
       prep_rc=0
       molecule_prepare || prep_rc=$?
       record "molecule setup" "$prep_rc" "$((SECONDS - prep_start))" "docker engine, test image $(test_image)"
-      for scenario in "${scenarios[@]}"; do
-        if [ "$prep_rc" -ne 0 ]; then
+      if [ "$prep_rc" -eq 0 ]; then
+        run_molecule_scenarios "${scenarios[@]}"
+      else
+        for scenario in "${scenarios[@]}"; do
           record "molecule:$scenario" 1 0 "not run: no Docker engine or image"
-          continue
-        fi
-        run_stage "molecule:$scenario" stage_molecule_scenario "$scenario"
-      done
-      [ "$prep_rc" -eq 0 ] || [ "$keep_going" -eq 1 ] || { summary; exit 1; } ;;
+        done
+      fi
+      [ "$failed" -eq 0 ] || [ "$keep_going" -eq 1 ] || { summary; exit 1; } ;;
   esac
 done
 
