@@ -29,6 +29,9 @@ forks=${2:-$students}
 "$OLLAMA_LAB_ROOT/scripts/ensure-docker.sh" >/dev/null
 image=$(test_image)
 export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"
+# A speed figure: pipelining on for the docker connection too (ansible.cfg
+# keeps it for ssh only, for the sake of failure messages, not speed).
+export ANSIBLE_PIPELINING=True
 
 work="$OLLAMA_LAB_ROOT/.tmp/bench-classroom"
 rm -rf "$work"
