@@ -51,8 +51,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the node binary once"
-reference-node/scripts/go-offline.sh build -o "$work/ollama-distributed" ./cmd/ollama-distributed >/dev/null
+# The version built into the binary is the one the class asks for
+# (install_version below); the install role checks that they match.
+node_version=0.1.0-bench
+log "building the node binary once (version $node_version)"
+reference-node/scripts/go-offline.sh build -ldflags "-X main.version=$node_version" \
+  -o "$work/ollama-distributed" ./cmd/ollama-distributed >/dev/null
 
 log "starting $students systemd containers ($image) on the Docker network $network"
 docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
@@ -76,6 +80,7 @@ inventory="$work/bench.classroom.yml"
   echo "  profile: testing"
   echo "  vars:"
   echo "    install_method: artifact"
+  echo "    install_version: $node_version"
   echo "    install_artifact_path: $work/ollama-distributed"
   echo "    classroom_output_dir: $work/out"
   echo "    classroom_credentials_state_dir: $work/out/credentials"
