@@ -447,15 +447,16 @@ class Prober:
             out.append(item)
         return out
 
-    def logs(self, uptime: Optional[float]) -> Dict[str, Any]:
+    def logs(self, process_started: Optional[float]) -> Dict[str, Any]:
+        """Error lines of the last log_window seconds, or since the process started (epoch seconds)."""
         started = time.monotonic()
-        now = time.time()
         window = self.p['log_window']
         since = None
         if window:
-            since = now - window
-        elif uptime is not None:
-            since = now - uptime - 1
+            since = time.time() - window
+        elif process_started is not None:
+            # a second of slack: log lines carry whole seconds
+            since = process_started - 1
         lines: List[str] = []
         sources = []
         errors = []
@@ -501,16 +502,18 @@ class Prober:
         if sections & set(['service', 'process', 'logs']):
             obs['service'] = self.service()
             pid = obs['service'].get('pid') if obs['service'].get('active') else None
-        uptime = None
+        process_started = None
         if 'process' in sections or 'logs' in sections:
             obs['process'] = self.process(pid)
             uptime = obs['process'].get('uptime_seconds')
+            # the start as a point in time now, not later: the checks below take a while
+            process_started = time.time() - uptime if uptime is not None else None
         if 'config' in sections:
             obs['config'] = self.config()
         if 'dirs' in sections:
             obs['dirs'] = self.dirs()
         if 'logs' in sections:
-            obs['logs'] = self.logs(uptime)
+            obs['logs'] = self.logs(process_started)
         return obs
 
 

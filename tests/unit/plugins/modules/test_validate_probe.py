@@ -115,6 +115,20 @@ def test_observes_a_running_supervisor_node(node_env, run_module) -> None:
     assert 'expected Go 1.19 or newer' in by['prerequisites/go_version']['message']
 
 
+def test_log_lines_from_the_first_second_count_when_the_probe_is_slow(node_env, run_module, monkeypatch) -> None:
+    """The process start is fixed when the process is read, not when the logs are: a probe
+    whose other checks take over a second still counts the lines logged right at the start."""
+    slow_config = validate_probe.Prober.config
+
+    def config(self):
+        time.sleep(1.5)
+        return slow_config(self)
+
+    monkeypatch.setattr(validate_probe.Prober, 'config', config)
+    obs = run_module(validate_probe, dict(node_env['args'], sections=['process', 'config', 'logs']))['observations']
+    assert obs['logs']['count'] == 1 and 'peer gone' in obs['logs']['samples'][0]
+
+
 def test_port_held_by_another_process_is_named(node_env, listener, run_module) -> None:
     other_pid, other_ports = listener(1)
     args = dict(node_env['args'], sections=['service', 'process'],
