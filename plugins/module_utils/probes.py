@@ -169,38 +169,14 @@ def same_version(found: Optional[str], expected: Optional[str]) -> bool:
 
 
 # -- services -----------------------------------------------------------------
+# The parsers live with the service logic in service.py; kept here by name for
+# the probes' callers and tests.
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import (  # noqa: E402
+    parse_supervisor_status,
+    parse_systemctl_show,
+)
 
-def parse_systemctl_show(text: str) -> Dict[str, str]:
-    out = {}
-    for line in (text or '').splitlines():
-        if '=' in line:
-            key, value = line.split('=', 1)
-            out[key] = value
-    return out
-
-
-def parse_supervisor_status(text: str) -> Dict[str, Any]:
-    """One line of ``supervisorctl status <name>``.
-
-    ``ollama-distributed-node1   RUNNING   pid 123, uptime 0:01:02`` ->
-    ``{state: RUNNING, pid: 123, uptime_seconds: 62}``. ``state`` is None when
-    the program is unknown.
-    """
-    out: Dict[str, Any] = dict(state=None, pid=None, uptime_seconds=None, raw=(text or '').strip())
-    line = (text or '').strip().splitlines()[0] if (text or '').strip() else ''
-    if 'no such process' in line.lower() or 'error' in line.lower() and 'no such' in line.lower():
-        return out
-    fields = line.split(None, 2)
-    if len(fields) >= 2 and fields[1].isupper():
-        out['state'] = fields[1]
-    m = re.search(r'pid (\d+)', line)
-    if m:
-        out['pid'] = int(m.group(1))
-    m = re.search(r'uptime (?:(\d+) days?, )?(\d+):(\d+):(\d+)', line)
-    if m:
-        days = int(m.group(1) or 0)
-        out['uptime_seconds'] = days * 86400 + int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4))
-    return out
+__all__ = ['parse_supervisor_status', 'parse_systemctl_show']
 
 
 # -- logs ---------------------------------------------------------------------

@@ -48,9 +48,21 @@ options:
       - Wait until the node knows a leader (RV(leader) is not empty).
     type: bool
     default: false
+  read_health:
+    description:
+      - Also read the node health, C(GET /health) (or C(/api/v1/health)), first; a C(503) answer
+        (no quorum) is a reading, not an error. Adds RV(status) and RV(version).
+    type: bool
+    default: false
+  wait_for_health:
+    description:
+      - Wait until the health status (RV(status)) is one of these. Implies O(read_health).
+    type: list
+    elements: str
+    choices: [healthy, degraded, unhealthy]
   wait_timeout:
     description:
-      - Seconds to wait for O(wait_for_size) and O(wait_for_leader) before failing.
+      - Seconds to wait for O(wait_for_size), O(wait_for_leader) and O(wait_for_health) before failing.
     type: float
     default: 60
   wait_interval:
@@ -149,6 +161,16 @@ latency_ms:
   returned: success
   type: float
   sample: 2.4
+status:
+  description: The health status, C(healthy), C(degraded) or C(unhealthy).
+  returned: when O(read_health) or O(wait_for_health) is set
+  type: str
+  sample: healthy
+version:
+  description: The node version its health answer names.
+  returned: when O(read_health) or O(wait_for_health) is set
+  type: str
+  sample: 0.1.0
 attempts:
   description: How many readings were made (more than one only when waiting).
   returned: success
@@ -175,13 +197,28 @@ NODES_PATHS = {
     '/api/v1/cluster/status': ('/api/v1/nodes', '/api/distributed/nodes'),
 }
 LEADER_PATH = '/api/v1/cluster/leader'
+HEALTH_PATHS = ('/health', '/api/v1/health')
 
 
 def _as_dict(data: Any) -> Dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def observe(client: NodeClient, retries: Optional[int] = None) -> Dict[str, Any]:
+def read_health(client: NodeClient, retries: Optional[int] = None) -> Dict[str, Any]:
+    """The health status and version; a 503 (no quorum) is a reading."""
+    resp = client.get_first(HEALTH_PATHS, accept_status=(503,), retries=retries)[1]
+    data = _as_dict(resp.data)
+    return dict(status=data.get('status'), version=data.get('version'))
+
+
+def observe(client: NodeClient, retries: Optional[int] = None, health: bool = False) -> Dict[str, Any]:
+    """One reading of status, members and leader (and health)."""
+    seen = read_health(client, retries) if health else {}
+    seen.update(observe_status(client, retries))
+    return seen
+
+
+def observe_status(client: NodeClient, retries: Optional[int] = None) -> Dict[str, Any]:
     """One reading of status, members and leader."""
     status_endpoint, resp = client.get_first(STATUS_PATHS, retries=retries)
     status = _as_dict(resp.data)
@@ -233,7 +270,10 @@ def observe(client: NodeClient, retries: Optional[int] = None) -> Dict[str, Any]
     )
 
 
-def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool) -> bool:
+def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool,
+            health: Optional[List[str]] = None) -> bool:
+    if health and seen.get('status') not in health:
+        return False
     if size is not None:
         current = seen.get('cluster_size')
         if not isinstance(current, int) or current < size:
@@ -246,8 +286,9 @@ def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool) -> boo
 def describe(seen: Optional[Dict[str, Any]]) -> str:
     if seen is None:
         return 'no status was ever read'
-    return ('last seen: cluster_size %s (expected %s), leader %s, health %s, nodes %s'
-            % (seen.get('cluster_size'), seen.get('expected_size'), repr(seen.get('leader') or None),
+    return ('last seen: %scluster_size %s (expected %s), leader %s, health %s, nodes %s'
+            % ('health status %s, ' % seen['status'] if 'status' in seen else '',
+               seen.get('cluster_size'), seen.get('expected_size'), repr(seen.get('leader') or None),
                seen.get('health'),
                ', '.join('%s=%s' % (n.get('id'), n.get('status')) for n in seen.get('nodes') or []
                          if isinstance(n, dict)) or 'none'))
@@ -258,6 +299,8 @@ def main() -> None:
     argument_spec.update(
         wait_for_size=dict(type='int'),
         wait_for_leader=dict(type='bool', default=False),
+        read_health=dict(type='bool', default=False),
+        wait_for_health=dict(type='list', elements='str', choices=['healthy', 'degraded', 'unhealthy']),
         wait_timeout=dict(type='float', default=60.0),
         wait_interval=dict(type='float', default=2.0),
     )
@@ -265,14 +308,16 @@ def main() -> None:
     client = NodeClient.from_module(module)
     size = module.params['wait_for_size']
     want_leader = module.params['wait_for_leader']
+    want_health = module.params['wait_for_health']
+    health = module.params['read_health'] or bool(want_health)
     if size is not None and size < 1:
         module.fail_json(msg='wait_for_size must be 1 or more, got %d' % size)
 
     try:
-        if size is None and not want_leader:
-            module.exit_json(changed=False, attempts=1, **observe(client))
-        result = poll_until(lambda: observe(client, retries=0),
-                            lambda seen: matches(seen, size, want_leader),
+        if size is None and not want_leader and not want_health:
+            module.exit_json(changed=False, attempts=1, **observe(client, health=health))
+        result = poll_until(lambda: observe(client, retries=0, health=health),
+                            lambda seen: matches(seen, size, want_leader, want_health),
                             timeout=module.params['wait_timeout'],
                             interval=module.params['wait_interval'])
     except NodeAPIError as exc:
@@ -287,6 +332,8 @@ def main() -> None:
         wanted.append('a size of at least %d' % size)
     if want_leader:
         wanted.append('a leader')
+    if want_health:
+        wanted.append('health %s' % ' or '.join(want_health))
     text = describe(result.value)
     if result.error is not None:
         text = 'last error: %s; %s' % (result.error.message, text)

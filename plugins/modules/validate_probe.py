@@ -163,11 +163,12 @@ import pwd
 import shutil
 import stat
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ollama_lab.distributed.plugins.module_utils import probes
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import NodeService
 
 
 def _read(path: str) -> Optional[str]:
@@ -280,38 +281,19 @@ class Prober:
     def service(self) -> Dict[str, Any]:
         started = time.monotonic()
         name = self.p['service_name']
-        out: Dict[str, Any] = dict(manager=self.p['service_manager'], name=name, installed=False, enabled=False,
-                                   active=None, state=None, pid=None, restarts=None)
-        if self.p['service_manager'] == 'systemd':
-            res = self.run(['systemctl', 'show', name, '--property=LoadState,ActiveState,SubState,MainPID,'
-                            'UnitFileState,NRestarts,FragmentPath'])
-            if res['rc'] != 0:
-                out['detail'] = res['stderr'].strip() or res['stdout'].strip()
-            else:
-                props = probes.parse_systemctl_show(res['stdout'])
-                out['installed'] = props.get('LoadState') == 'loaded'
-                out['unit_file'] = props.get('FragmentPath') or None
-                out['enabled_state'] = props.get('UnitFileState') or None
-                out['enabled'] = props.get('UnitFileState') in ('enabled', 'enabled-runtime', 'static', 'alias')
-                out['active'] = props.get('ActiveState') == 'active'
-                out['state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
-                pid = int(props.get('MainPID') or 0)
-                out['pid'] = pid or None
-                restarts = props.get('NRestarts')
-                out['restarts'] = int(restarts) if restarts and restarts.isdigit() else None
-                if not out['installed']:
-                    out['detail'] = 'LoadState=%s' % props.get('LoadState')
-        else:
-            res = self.run(['supervisorctl', 'status', name])
-            text = (res['stdout'] or '') + (res['stderr'] or '')
-            parsed = probes.parse_supervisor_status(text) if res['rc'] not in (None, 127) else dict(state=None)
-            out['installed'] = parsed.get('state') is not None
-            out['state'] = parsed.get('state')
-            out['active'] = parsed.get('state') == 'RUNNING' if out['installed'] else False
-            out['pid'] = parsed.get('pid')
-            out['uptime_seconds'] = parsed.get('uptime_seconds')
-            if not out['installed']:
-                out['detail'] = ' '.join(text.split())[:300] or 'supervisorctl gave no answer'
+
+        def run(argv: List[str]) -> Tuple[int, str, str]:
+            res = self.run(argv)
+            return res['rc'], res['stdout'], res['stderr']
+
+        st = NodeService(run, self.p['service_manager'], name).query()
+        out: Dict[str, Any] = dict(manager=st.manager, name=name, installed=st.defined, enabled=bool(st.enabled),
+                                   active=st.running, state=st.state, pid=st.pid, restarts=st.restarts,
+                                   unit_file=st.unit_file, enabled_state=st.extra.get('enabled_state'))
+        if not st.defined:
+            out['detail'] = st.detail
+        if st.manager == 'supervisor':
+            out['uptime_seconds'] = st.uptime_seconds
             program = self.p['supervisor_program_file'] or '/etc/supervisor/conf.d/%s.conf' % name
             out['unit_file'] = program if os.path.exists(program) else None
             autostart = None
@@ -320,7 +302,7 @@ class Prober:
                 if sep and key.strip() == 'autostart':
                     autostart = value.strip().lower()
             # supervisord's default for autostart is true
-            out['enabled'] = out['installed'] and autostart in (None, 'true')
+            out['enabled'] = st.defined and autostart in (None, 'true')
             out['enabled_state'] = 'autostart=%s' % (autostart or 'true (default)')
         out['duration'] = round(time.monotonic() - started, 3)
         return out

@@ -121,3 +121,30 @@ def test_rejects_a_size_below_one(fake_node, run_module) -> None:
     run = run_module(cluster_info, {"url": fake_node.url, "wait_for_size": 0})
     assert run.failed and "wait_for_size must be 1 or more" in run["msg"]
     assert fake_node.requests == []
+
+
+def test_waits_for_health_read_from_the_health_route(fake_node, run_module) -> None:
+    fake_node.reply("GET", "/health", 503, {"status": "unhealthy", "version": "0.1.0"})
+    fake_node.reply("GET", "/health", 200, {"status": "degraded", "version": "0.1.0"})
+    fake_node.reply("GET", "/health", 200, {"status": "healthy", "version": "0.1.0"})
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, leader="node1"))
+    fake_node.reply("GET", "/api/distributed/nodes", 200, {"nodes": THREE, "total": 3})
+    run = run_module(cluster_info, {"url": fake_node.url, "wait_for_size": 3, "wait_for_leader": True,
+                                    "wait_for_health": ["healthy"], "wait_timeout": 10, "wait_interval": 0.05})
+    assert not run.failed and run["attempts"] == 3
+    assert run["status"] == "healthy" and run["version"] == "0.1.0" and run["cluster_size"] == 3
+
+
+def test_health_wait_timeout_names_the_health_last_seen(fake_node, run_module) -> None:
+    fake_node.reply("GET", "/health", 200, {"status": "degraded"})
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(2, leader="node1"))
+    run = run_module(cluster_info, {"url": fake_node.url, "wait_for_health": ["healthy"],
+                                    "wait_timeout": 0.3, "wait_interval": 0.1})
+    assert run.failed and "health healthy" in run["msg"] and "health status degraded" in run["msg"]
+
+
+def test_read_health_without_waiting(fake_node, run_module) -> None:
+    fake_node.reply("GET", "/api/v1/health", 200, {"status": "healthy", "version": "v2"})
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3))
+    run = run_module(cluster_info, {"url": fake_node.url, "read_health": True})
+    assert not run.failed and run["attempts"] == 1 and run["status"] == "healthy" and run["version"] == "v2"
