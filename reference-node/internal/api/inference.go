@@ -2,21 +2,15 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
-	"github.com/ollama-lab/distributed/reference-node/internal/config"
 	"github.com/ollama-lab/distributed/reference-node/internal/models"
 )
 
@@ -43,64 +37,6 @@ type chatMessage struct {
 
 // streaming follows Ollama: a request streams unless it says stream: false.
 func streaming(p *bool) bool { return p == nil || *p }
-
-// ---- scheduler ---------------------------------------------------------
-
-type scheduler struct {
-	algorithm string
-	slots     chan struct{} // one per worker
-	maxWait   int64         // queue_size
-	waiting   int64         // atomic
-	next      uint64        // atomic, round robin position
-}
-
-var errQueueFull = errors.New("inference queue is full")
-
-func newScheduler(c config.Scheduler) *scheduler {
-	return &scheduler{algorithm: c.Algorithm, slots: make(chan struct{}, c.WorkerCount), maxWait: int64(c.QueueSize)}
-}
-
-// order returns the candidates in the order they should be tried.
-func (sc *scheduler) order(cands []cluster.Node, self string) []cluster.Node {
-	out := append([]cluster.Node(nil), cands...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if len(out) < 2 {
-		return out
-	}
-	if sc.algorithm == "least_loaded" {
-		sort.SliceStable(out, func(i, j int) bool {
-			li, lj := out[i].Capabilities.LoadFactor, out[j].Capabilities.LoadFactor
-			if li != lj {
-				return li < lj
-			}
-			return out[i].ID == self && out[j].ID != self // prefer no network hop
-		})
-		return out
-	}
-	k := int(atomic.AddUint64(&sc.next, 1)-1) % len(out)
-	return append(out[k:], out[:k]...)
-}
-
-// acquire waits for a worker slot; it fails at once when queue_size
-// requests are already waiting.
-func (sc *scheduler) acquire(ctx context.Context) (func(), error) {
-	select {
-	case sc.slots <- struct{}{}:
-		return func() { <-sc.slots }, nil
-	default:
-	}
-	if atomic.AddInt64(&sc.waiting, 1) > sc.maxWait {
-		atomic.AddInt64(&sc.waiting, -1)
-		return nil, errQueueFull
-	}
-	defer atomic.AddInt64(&sc.waiting, -1)
-	select {
-	case sc.slots <- struct{}{}:
-		return func() { <-sc.slots }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
 
 // ---- counters for /api/distributed/metrics -----------------------------
 
@@ -334,78 +270,4 @@ func (s *Server) runBackend(w http.ResponseWriter, r *http.Request, kind string,
 	defer resp.Body.Close()
 	s.stats.inference(resp.StatusCode == http.StatusOK, 0)
 	relay(w, resp)
-}
-
-// builtinWords is the deterministic answer of the built-in generator. It
-// says plainly that no model ran.
-func builtinWords(model, node, prompt string, limit int) []string {
-	sum := sha256.Sum256([]byte(model + "\x00" + prompt))
-	text := fmt.Sprintf("[reference generator] Node %s answered for model %s without running any model. "+
-		"The prompt had %d words and fingerprint %s.", node, model, len(strings.Fields(prompt)), hex.EncodeToString(sum[:4]))
-	words := strings.SplitAfter(text, " ")
-	if limit > 0 && limit < len(words) {
-		words = words[:limit]
-	}
-	return words
-}
-
-func (s *Server) runBuiltin(w http.ResponseWriter, kind, model string, req *inferRequest) {
-	start := time.Now()
-	prompt := req.System + " " + req.Prompt
-	for _, m := range req.Messages {
-		prompt += " " + m.Content
-	}
-	words := builtinWords(model, s.cluster.SelfID(), req.Prompt+lastUser(req.Messages), req.Options.NumPredict)
-	promptTokens := len(strings.Fields(prompt))
-	s.stats.inference(true, promptTokens+len(words))
-
-	chunk := func(text string, done bool) map[string]interface{} {
-		m := map[string]interface{}{
-			"model":      model,
-			"created_at": time.Now().UTC().Format(time.RFC3339Nano),
-			"done":       done,
-		}
-		if kind == "chat" {
-			m["message"] = chatMessage{Role: "assistant", Content: text}
-		} else {
-			m["response"] = text
-		}
-		if done {
-			total := time.Since(start)
-			m["done_reason"] = "stop"
-			m["total_duration"] = total.Nanoseconds()
-			m["load_duration"] = 0
-			m["prompt_eval_count"] = promptTokens
-			m["prompt_eval_duration"] = total.Nanoseconds() / 4
-			m["eval_count"] = len(words)
-			m["eval_duration"] = total.Nanoseconds() - total.Nanoseconds()/4
-		}
-		return m
-	}
-	if !streaming(req.Stream) {
-		writeJSON(w, http.StatusOK, chunk(strings.Join(words, ""), true))
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	f, _ := w.(http.Flusher)
-	for _, word := range words {
-		if enc.Encode(chunk(word, false)) != nil {
-			return
-		}
-		if f != nil {
-			f.Flush()
-		}
-	}
-	_ = enc.Encode(chunk("", true))
-}
-
-func lastUser(msgs []chatMessage) string {
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == "user" {
-			return msgs[i].Content
-		}
-	}
-	return ""
 }
