@@ -8,13 +8,15 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ollama-lab/distributed/reference-node/internal/models"
 )
 
 // builtinWords is the deterministic answer of the built-in generator. It
-// says plainly that no model ran.
+// says plainly that it is a lab generator and that no model ran.
 func builtinWords(model, node, prompt string, limit int) []string {
 	sum := sha256.Sum256([]byte(model + "\x00" + prompt))
-	text := fmt.Sprintf("[reference generator] Node %s answered for model %s without running any model. "+
+	text := fmt.Sprintf("[reference generator] Node %s answered for model %s with the lab generator, without running any model. "+
 		"The prompt had %d words and fingerprint %s.", node, model, len(strings.Fields(prompt)), hex.EncodeToString(sum[:4]))
 	words := strings.SplitAfter(text, " ")
 	if limit > 0 && limit < len(words) {
@@ -23,14 +25,24 @@ func builtinWords(model, node, prompt string, limit int) []string {
 	return words
 }
 
-func (s *Server) runBuiltin(w http.ResponseWriter, kind, model string, req *inferRequest) {
+// runBuiltin answers with the built-in generator. As in Ollama, a generate
+// without a prompt (or a chat without messages) only loads the model, or
+// unloads it with keep_alive 0, and answers done_reason "load"/"unload".
+func (s *Server) runBuiltin(w http.ResponseWriter, kind string, mf models.Manifest, req *inferRequest) {
 	start := time.Now()
-	prompt := req.System + " " + req.Prompt
-	for _, m := range req.Messages {
-		prompt += " " + m.Content
+	model := mf.Name
+	loadOnly := (kind == "generate" && req.Prompt == "") || (kind == "chat" && len(req.Messages) == 0)
+	s.running.touch(mf, req.keepAlive, start)
+	var words []string
+	promptTokens := 0
+	if !loadOnly {
+		prompt := req.System + " " + req.Prompt
+		for _, m := range req.Messages {
+			prompt += " " + m.Content
+		}
+		words = builtinWords(model, s.cluster.SelfID(), req.Prompt+lastUser(req.Messages), req.Options.NumPredict)
+		promptTokens = len(strings.Fields(prompt))
 	}
-	words := builtinWords(model, s.cluster.SelfID(), req.Prompt+lastUser(req.Messages), req.Options.NumPredict)
-	promptTokens := len(strings.Fields(prompt))
 	s.stats.inference(true, promptTokens+len(words))
 
 	chunk := func(text string, done bool) map[string]interface{} {
@@ -53,10 +65,16 @@ func (s *Server) runBuiltin(w http.ResponseWriter, kind, model string, req *infe
 			m["prompt_eval_duration"] = total.Nanoseconds() / 4
 			m["eval_count"] = len(words)
 			m["eval_duration"] = total.Nanoseconds() - total.Nanoseconds()/4
+			if loadOnly {
+				m["done_reason"] = "load"
+				if req.keepAlive == 0 {
+					m["done_reason"] = "unload"
+				}
+			}
 		}
 		return m
 	}
-	if !streaming(req.Stream) {
+	if !inferStreams(req.Stream) || loadOnly {
 		writeJSON(w, http.StatusOK, chunk(strings.Join(words, ""), true))
 		return
 	}

@@ -28,6 +28,10 @@ type inferRequest struct {
 	Options  struct {
 		NumPredict int `json:"num_predict"`
 	} `json:"options"`
+	// KeepAlive is how long the model stays listed by /api/ps after the
+	// request: seconds as a number or a Go duration string, as in Ollama.
+	KeepAlive json.RawMessage `json:"keep_alive"`
+	keepAlive time.Duration
 }
 
 type chatMessage struct {
@@ -35,8 +39,14 @@ type chatMessage struct {
 	Content string `json:"content"`
 }
 
-// streaming follows Ollama: a request streams unless it says stream: false.
+// streaming follows Ollama for pulls: a request streams unless it says
+// stream: false.
 func streaming(p *bool) bool { return p == nil || *p }
+
+// inferStreams is the rule for generate and chat (contract section 3, as
+// upstream answers): NDJSON only with stream: true; without a stream field
+// or with stream: false the answer is one JSON object.
+func inferStreams(p *bool) bool { return p != nil && *p }
 
 // ---- counters for /api/distributed/metrics -----------------------------
 
@@ -117,6 +127,12 @@ func readInfer(w http.ResponseWriter, r *http.Request) ([]byte, *inferRequest, b
 		writeError(w, http.StatusBadRequest, "model is required")
 		return nil, nil, false
 	}
+	ka, err := parseKeepAlive(req.KeepAlive)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid keep_alive: "+err.Error())
+		return nil, nil, false
+	}
+	req.keepAlive = ka
 	return raw, &req, true
 }
 
@@ -240,19 +256,32 @@ func (s *Server) runLocal(w http.ResponseWriter, r *http.Request, kind string, r
 	w.Header().Set(ServedByHeader, s.cluster.SelfID())
 
 	if s.backend != nil {
-		s.runBackend(w, r, kind, raw)
+		s.runBackend(w, r, kind, req, raw)
 		return
 	}
 	model := models.Normalize(req.Model)
-	if _, err := s.store.Get(model); err != nil {
+	mf, err := s.store.Get(model)
+	if err != nil {
 		s.stats.inference(false, 0)
 		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found on node %s", model, s.cluster.SelfID()))
 		return
 	}
-	s.runBuiltin(w, kind, model, req)
+	s.runBuiltin(w, kind, mf, req)
 }
 
-func (s *Server) runBackend(w http.ResponseWriter, r *http.Request, kind string, raw []byte) {
+// runBackend passes the request to the backend Ollama server. A request
+// without a stream field gets "stream": false added, since Ollama itself
+// would stream it and the contract answers one object.
+func (s *Server) runBackend(w http.ResponseWriter, r *http.Request, kind string, req *inferRequest, raw []byte) {
+	if req.Stream == nil {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err == nil {
+			fields["stream"] = json.RawMessage("false")
+			if b, err := json.Marshal(fields); err == nil {
+				raw = b
+			}
+		}
+	}
 	url := strings.TrimRight(s.cfg.Backend.OllamaURL, "/") + "/api/" + kind
 	breq, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url, bytes.NewReader(raw))
 	if err != nil {
