@@ -216,3 +216,34 @@ func TestParseKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// The bodies the official ollama Python client (0.6.3) sends, as its
+// pydantic models dump them: model (not name), insecure, tools, images,
+// options and keep_alive all come along.
+func TestOfficialClientBodies(t *testing.T) {
+	n1, n2 := twoNodes(t)
+	for _, c := range []struct {
+		n            *testNode
+		method, path string
+		body         string
+	}{
+		{n2, "POST", "/api/pull", `{"model": "tinyllama:1b", "insecure": false, "stream": false}`},
+		{n2, "POST", "/api/show", `{"model": "tinyllama:1b"}`},
+		{n1, "POST", "/api/generate", `{"model": "tinyllama:1b", "prompt": "hi", "stream": false, "images": ["aGVsbG8="], "options": {"temperature": 0.1, "num_predict": 4}, "keep_alive": "5m", "context": [1, 2], "format": ""}`},
+		{n2, "POST", "/api/chat", `{"model": "tinyllama:1b", "messages": [{"role": "user", "content": "hi", "images": ["aGVsbG8="]}], "tools": [], "stream": false, "options": {"seed": 1}, "keep_alive": 60}`},
+		{n2, "DELETE", "/api/delete", `{"model": "tinyllama:1b"}`},
+	} {
+		r := call(t, c.method, c.n.url(c.path), c.body, jsonCT...)
+		if r.code != 200 {
+			t.Errorf("%s %s on %s: %d %s", c.method, c.path, c.n.id, r.code, r.body)
+		}
+		if c.path == "/api/generate" {
+			if words := strings.Fields(fmt.Sprint(r.json(t)["response"])); len(words) != 4 {
+				t.Errorf("options.num_predict 4 gave %q", words)
+			}
+		}
+	}
+	if _, err := n2.srv.store.Get("tinyllama:1b"); err == nil {
+		t.Error("node-2 still has the model it pulled and deleted")
+	}
+}
