@@ -10,8 +10,9 @@
 #   - scripts/bootstrap.sh: .venv/ from requirements.txt, .collections/ link;
 #   - Debian packages the selected stages need, when missing: git, chromium
 #     (unit: browser tests), shellcheck
-#     (sanity), golang-go + golang-gopkg-yaml.v3-dev (go, molecule: the
-#     cluster scenario builds the node on the controller);
+#     (sanity), golang-go + golang-gopkg-yaml.v3-dev (go; unit: the
+#     integration tests build the node; molecule: the cluster scenario builds
+#     the node on the controller);
 #   - molecule only: a Docker engine (scripts/ensure-docker.sh; no engine is a
 #     FAILURE of the molecule stage, never a skip) and the test image
 #     (scripts/build-test-image.sh; reused when present).
@@ -21,8 +22,11 @@
 #   lint      ansible-lint --profile production on the whole collection
 #   sanity    ansible-test sanity on a copy of the collection under
 #             .tmp/ansible_collections/ollama_lab/distributed
-#   unit      pytest tests/unit tests/browser (headless chromium from Debian;
-#             "no tests collected" is a failure)
+#   unit      pytest tests/unit tests/browser tests/integration (headless
+#             chromium from Debian; the integration tests build the reference
+#             node and drive three node processes on 127.0.0.1:19200-19299
+#             with the official ollama client; "no tests collected" is a
+#             failure)
 #   go        go vet and go test of reference-node/ (offline)
 #   molecule  every molecule/<scenario>/molecule.yml, --jobs at a time (each
 #             scenario has containers, networks and build folders of its
@@ -166,7 +170,7 @@ if wants unit; then
   # tests/browser and the classroom progress page test open pages in it
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 fi
-if wants go || wants molecule; then
+if wants go || wants unit || wants molecule; then
   command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
   [ -f "${YAML_V3_SRC:-/usr/share/gocode/src/gopkg.in/yaml.v3}/yaml.go" ] || need_pkgs+=(golang-gopkg-yaml.v3-dev)
 fi
@@ -256,8 +260,8 @@ stage_sanity() {
 
 stage_unit() {
   local rc=0
-  pytest -p no:cacheprovider tests/unit tests/browser || rc=$?
-  [ "$rc" -ne 5 ] || log "pytest collected no tests under tests/unit tests/browser: that is a failure"
+  pytest -p no:cacheprovider tests/unit tests/browser tests/integration || rc=$?
+  [ "$rc" -ne 5 ] || log "pytest collected no tests under tests/unit tests/browser tests/integration: that is a failure"
   return "$rc"
 }
 

@@ -342,7 +342,7 @@ func TestGenerateAndChat(t *testing.T) {
 	hasKeys(t, "generate", g, "model", "created_at", "response", "done", "total_duration", "load_duration",
 		"prompt_eval_count", "eval_count", "eval_duration")
 	text, _ := g["response"].(string)
-	if g["done"] != true || g["model"] != "tinyllama:1b" || !strings.Contains(text, "reference generator") || !strings.Contains(text, "without running any model") {
+	if g["done"] != true || g["model"] != "tinyllama:1b" || !strings.Contains(text, "reference generator") || !strings.Contains(text, "lab generator") || !strings.Contains(text, "without running any model") {
 		t.Errorf("generate answer: %v", g)
 	}
 	if r.header.Get(ServedByHeader) != "gen" {
@@ -357,8 +357,8 @@ func TestGenerateAndChat(t *testing.T) {
 		t.Error("different prompts gave the same answer")
 	}
 
-	// Streaming (the default, as in Ollama): NDJSON chunks ending in done.
-	r = post("/api/generate", `{"model": "tinyllama:1b", "prompt": "why is the sky blue"}`)
+	// Streaming when asked: NDJSON chunks ending in done.
+	r = post("/api/generate", `{"model": "tinyllama:1b", "prompt": "why is the sky blue", "stream": true}`)
 	if ct := r.header.Get("Content-Type"); ct != "application/x-ndjson" {
 		t.Errorf("stream content type %q", ct)
 	}
@@ -392,7 +392,7 @@ func TestGenerateAndChat(t *testing.T) {
 	if r.code != 200 || c["done"] != true || msg["role"] != "assistant" || !strings.Contains(fmt.Sprint(msg["content"]), "reference generator") {
 		t.Errorf("chat: %d %v", r.code, c)
 	}
-	lines = ndjson(t, post("/api/chat", `{"model": "tinyllama:1b", "messages": [{"role": "user", "content": "hello"}]}`).body)
+	lines = ndjson(t, post("/api/chat", `{"model": "tinyllama:1b", "messages": [{"role": "user", "content": "hello"}], "stream": true}`).body)
 	if lines[len(lines)-1]["done"] != true || lines[0]["message"] == nil {
 		t.Errorf("chat stream: first %v last %v", lines[0], lines[len(lines)-1])
 	}

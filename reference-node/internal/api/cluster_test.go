@@ -217,7 +217,7 @@ func TestModelsAcrossNodes(t *testing.T) {
 	}
 
 	// Streaming through a forward stays NDJSON.
-	r := call(t, "POST", n3.url("/api/chat"), `{"model": "tinyllama", "messages": [{"role": "user", "content": "hi"}]}`)
+	r := call(t, "POST", n3.url("/api/chat"), `{"model": "tinyllama", "messages": [{"role": "user", "content": "hi"}], "stream": true}`)
 	lines := ndjson(t, r.body)
 	if r.code != 200 || len(lines) < 3 || lines[len(lines)-1]["done"] != true {
 		t.Errorf("forwarded chat stream: %d %d lines", r.code, len(lines))

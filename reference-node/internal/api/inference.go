@@ -1,22 +1,15 @@
 package api
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
-	"github.com/ollama-lab/distributed/reference-node/internal/config"
 	"github.com/ollama-lab/distributed/reference-node/internal/models"
 )
 
@@ -34,6 +27,10 @@ type inferRequest struct {
 	Options  struct {
 		NumPredict int `json:"num_predict"`
 	} `json:"options"`
+	// KeepAlive is how long the model stays listed by /api/ps after the
+	// request: seconds as a number or a Go duration string, as in Ollama.
+	KeepAlive json.RawMessage `json:"keep_alive"`
+	keepAlive time.Duration
 }
 
 type chatMessage struct {
@@ -41,66 +38,14 @@ type chatMessage struct {
 	Content string `json:"content"`
 }
 
-// streaming follows Ollama: a request streams unless it says stream: false.
+// streaming follows Ollama for pulls: a request streams unless it says
+// stream: false.
 func streaming(p *bool) bool { return p == nil || *p }
 
-// ---- scheduler ---------------------------------------------------------
-
-type scheduler struct {
-	algorithm string
-	slots     chan struct{} // one per worker
-	maxWait   int64         // queue_size
-	waiting   int64         // atomic
-	next      uint64        // atomic, round robin position
-}
-
-var errQueueFull = errors.New("inference queue is full")
-
-func newScheduler(c config.Scheduler) *scheduler {
-	return &scheduler{algorithm: c.Algorithm, slots: make(chan struct{}, c.WorkerCount), maxWait: int64(c.QueueSize)}
-}
-
-// order returns the candidates in the order they should be tried.
-func (sc *scheduler) order(cands []cluster.Node, self string) []cluster.Node {
-	out := append([]cluster.Node(nil), cands...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if len(out) < 2 {
-		return out
-	}
-	if sc.algorithm == "least_loaded" {
-		sort.SliceStable(out, func(i, j int) bool {
-			li, lj := out[i].Capabilities.LoadFactor, out[j].Capabilities.LoadFactor
-			if li != lj {
-				return li < lj
-			}
-			return out[i].ID == self && out[j].ID != self // prefer no network hop
-		})
-		return out
-	}
-	k := int(atomic.AddUint64(&sc.next, 1)-1) % len(out)
-	return append(out[k:], out[:k]...)
-}
-
-// acquire waits for a worker slot; it fails at once when queue_size
-// requests are already waiting.
-func (sc *scheduler) acquire(ctx context.Context) (func(), error) {
-	select {
-	case sc.slots <- struct{}{}:
-		return func() { <-sc.slots }, nil
-	default:
-	}
-	if atomic.AddInt64(&sc.waiting, 1) > sc.maxWait {
-		atomic.AddInt64(&sc.waiting, -1)
-		return nil, errQueueFull
-	}
-	defer atomic.AddInt64(&sc.waiting, -1)
-	select {
-	case sc.slots <- struct{}{}:
-		return func() { <-sc.slots }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+// inferStreams is the rule for generate and chat (contract section 3, as
+// upstream answers): NDJSON only with stream: true; without a stream field
+// or with stream: false the answer is one JSON object.
+func inferStreams(p *bool) bool { return p != nil && *p }
 
 // ---- counters for /api/distributed/metrics -----------------------------
 
@@ -181,6 +126,12 @@ func readInfer(w http.ResponseWriter, r *http.Request) ([]byte, *inferRequest, b
 		writeError(w, http.StatusBadRequest, "model is required")
 		return nil, nil, false
 	}
+	ka, err := parseKeepAlive(req.KeepAlive)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid keep_alive: "+err.Error())
+		return nil, nil, false
+	}
+	req.keepAlive = ka
 	return raw, &req, true
 }
 
@@ -261,34 +212,6 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, n cluster.Node,
 	return true
 }
 
-// relay copies an upstream answer (status, type, body), flushing as it goes
-// so NDJSON streams stay streams.
-func relay(w http.ResponseWriter, resp *http.Response) {
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		w.Header().Set("Content-Type", ct)
-	}
-	if n := resp.Header.Get(ServedByHeader); n != "" {
-		w.Header().Set(ServedByHeader, n)
-	}
-	w.WriteHeader(resp.StatusCode)
-	f, _ := w.(http.Flusher)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
-			}
-			if f != nil {
-				f.Flush()
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // runLocal performs an inference on this node: through the backend when one
 // is configured, else with the built-in generator.
 func (s *Server) runLocal(w http.ResponseWriter, r *http.Request, kind string, req *inferRequest, raw []byte) {
@@ -304,108 +227,15 @@ func (s *Server) runLocal(w http.ResponseWriter, r *http.Request, kind string, r
 	w.Header().Set(ServedByHeader, s.cluster.SelfID())
 
 	if s.backend != nil {
-		s.runBackend(w, r, kind, raw)
+		s.runBackend(w, r, kind, req, raw)
 		return
 	}
 	model := models.Normalize(req.Model)
-	if _, err := s.store.Get(model); err != nil {
+	mf, err := s.store.Get(model)
+	if err != nil {
 		s.stats.inference(false, 0)
 		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found on node %s", model, s.cluster.SelfID()))
 		return
 	}
-	s.runBuiltin(w, kind, model, req)
-}
-
-func (s *Server) runBackend(w http.ResponseWriter, r *http.Request, kind string, raw []byte) {
-	url := strings.TrimRight(s.cfg.Backend.OllamaURL, "/") + "/api/" + kind
-	breq, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "cannot build backend request")
-		return
-	}
-	breq.Header.Set("Content-Type", "application/json")
-	resp, err := s.backend.Do(breq)
-	if err != nil {
-		s.stats.inference(false, 0)
-		s.log.Error("backend request failed", "url", url, "error", err)
-		writeError(w, http.StatusBadGateway, "backend Ollama server unreachable")
-		return
-	}
-	defer resp.Body.Close()
-	s.stats.inference(resp.StatusCode == http.StatusOK, 0)
-	relay(w, resp)
-}
-
-// builtinWords is the deterministic answer of the built-in generator. It
-// says plainly that no model ran.
-func builtinWords(model, node, prompt string, limit int) []string {
-	sum := sha256.Sum256([]byte(model + "\x00" + prompt))
-	text := fmt.Sprintf("[reference generator] Node %s answered for model %s without running any model. "+
-		"The prompt had %d words and fingerprint %s.", node, model, len(strings.Fields(prompt)), hex.EncodeToString(sum[:4]))
-	words := strings.SplitAfter(text, " ")
-	if limit > 0 && limit < len(words) {
-		words = words[:limit]
-	}
-	return words
-}
-
-func (s *Server) runBuiltin(w http.ResponseWriter, kind, model string, req *inferRequest) {
-	start := time.Now()
-	prompt := req.System + " " + req.Prompt
-	for _, m := range req.Messages {
-		prompt += " " + m.Content
-	}
-	words := builtinWords(model, s.cluster.SelfID(), req.Prompt+lastUser(req.Messages), req.Options.NumPredict)
-	promptTokens := len(strings.Fields(prompt))
-	s.stats.inference(true, promptTokens+len(words))
-
-	chunk := func(text string, done bool) map[string]interface{} {
-		m := map[string]interface{}{
-			"model":      model,
-			"created_at": time.Now().UTC().Format(time.RFC3339Nano),
-			"done":       done,
-		}
-		if kind == "chat" {
-			m["message"] = chatMessage{Role: "assistant", Content: text}
-		} else {
-			m["response"] = text
-		}
-		if done {
-			total := time.Since(start)
-			m["done_reason"] = "stop"
-			m["total_duration"] = total.Nanoseconds()
-			m["load_duration"] = 0
-			m["prompt_eval_count"] = promptTokens
-			m["prompt_eval_duration"] = total.Nanoseconds() / 4
-			m["eval_count"] = len(words)
-			m["eval_duration"] = total.Nanoseconds() - total.Nanoseconds()/4
-		}
-		return m
-	}
-	if !streaming(req.Stream) {
-		writeJSON(w, http.StatusOK, chunk(strings.Join(words, ""), true))
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	f, _ := w.(http.Flusher)
-	for _, word := range words {
-		if enc.Encode(chunk(word, false)) != nil {
-			return
-		}
-		if f != nil {
-			f.Flush()
-		}
-	}
-	_ = enc.Encode(chunk("", true))
-}
-
-func lastUser(msgs []chatMessage) string {
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == "user" {
-			return msgs[i].Content
-		}
-	}
-	return ""
+	s.runBuiltin(w, kind, mf, req)
 }

@@ -44,8 +44,9 @@ type Server struct {
 	prom    *prom
 	stats   stats
 	sched   *scheduler
-	backend *http.Client // nil without backend.ollama_url
-	active  int64        // inferences running here (atomic)
+	backend *http.Client  // nil without backend.ollama_url
+	active  int64         // inferences running here (atomic)
+	running runningModels // what /api/ps lists
 
 	sampleMu  sync.Mutex // guards the resource sample below
 	sampler   *sysinfo.Sampler
@@ -125,6 +126,8 @@ func (s *Server) routes() {
 	rt.handle("DELETE", "/api/delete", priv, s.handleDelete)
 	rt.handle("POST", "/api/generate", priv, s.handleGenerate)
 	rt.handle("POST", "/api/chat", priv, s.handleChat)
+	rt.handle("POST", "/api/show", priv, s.handleShow)
+	rt.handle("GET", "/api/ps", priv, s.handlePs)
 	rt.handle("GET", "/api/distributed/metrics", priv, s.handleDistributedMetrics)
 }
 
