@@ -60,6 +60,21 @@ func TestClusterSecret(t *testing.T) {
 	c := securedNode(t, "node-c", testClusterSecret, []string{a.p2pAddr}, nil)
 	waitCluster(t, []*testNode{a, b, c}, 3, "healthy")
 
+	// The members' own p2p calls carry the secret: a generate forwarded to
+	// the only holder of a model, and a pull from it.
+	bearer := []string{"Authorization", "Bearer " + testKey}
+	b.seedModel("tiny", 10)
+	eventually(t, "node-a hears of node-b's model", func() error {
+		r := call(t, "POST", a.url("/api/generate"), `{"model": "tiny", "prompt": "hi", "stream": false}`, bearer...)
+		if r.code != 200 || r.header.Get(ServedByHeader) != "node-b" {
+			return fmt.Errorf("%d served by %q: %s", r.code, r.header.Get(ServedByHeader), r.body)
+		}
+		return nil
+	})
+	if r := call(t, "POST", c.url("/api/pull"), `{"name": "tiny", "stream": false}`, bearer...); r.code != 200 {
+		t.Errorf("pull onto node-c over p2p: %d %s", r.code, r.body)
+	}
+
 	// node-c stops: node-a marks it offline. Messages below claim to come
 	// from node-c; an accepted one would mark it online again.
 	c.stop()
