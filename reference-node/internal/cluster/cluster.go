@@ -527,9 +527,17 @@ func (c *Cluster) load() {
 		c.maxSize = s.MaxSize
 	}
 	for _, m := range s.Members {
-		if m.ID != "" && m.ID != c.self.ID {
-			c.members[m.ID] = &member{rec: Record{ID: m.ID, Address: m.Address, P2PAddress: m.P2PAddress, Drain: m.Drain, Tags: map[string]string{}}}
+		if m.ID == c.self.ID {
+			continue
 		}
+		// A record that peers would refuse (saved by an older version, which
+		// took unchecked gossip) would make them refuse our whole view.
+		if err := validRecord(m.ID, m.Address, m.P2PAddress); err != nil || c.members[m.ID] != nil {
+			c.log.Warn("ignoring a malformed member in the membership state", "file", p, "member", m.ID)
+			c.dirty = true
+			continue
+		}
+		c.members[m.ID] = &member{rec: Record{ID: m.ID, Address: m.Address, P2PAddress: m.P2PAddress, Drain: m.Drain, Tags: map[string]string{}}}
 	}
 }
 

@@ -49,21 +49,29 @@ func (g Gossip) check() error {
 	}
 	seen := map[string]bool{}
 	for i, r := range g.Members {
-		if !config.NodeIDPattern.MatchString(r.ID) {
-			return fmt.Errorf("members[%d]: id %q is not a node id", i, r.ID)
+		if err := validRecord(r.ID, r.Address, r.P2PAddress); err != nil {
+			return fmt.Errorf("members[%d]: %v", i, err)
 		}
 		if seen[r.ID] {
 			return fmt.Errorf("members[%d]: id %s listed twice", i, r.ID)
 		}
 		seen[r.ID] = true
-		for _, a := range []struct{ key, addr string }{{"address", r.Address}, {"p2p_address", r.P2PAddress}} {
-			if !isHostPort(a.addr) {
-				return fmt.Errorf("members[%d]: %s %q is not host:port", i, a.key, a.addr)
-			}
-		}
 	}
 	if !seen[g.From] {
 		return fmt.Errorf("the sender %s is not among the members", g.From)
+	}
+	return nil
+}
+
+// validRecord checks the identity and addresses of a member record.
+func validRecord(id, address, p2pAddress string) error {
+	if !config.NodeIDPattern.MatchString(id) {
+		return fmt.Errorf("id %q is not a node id", id)
+	}
+	for _, a := range []struct{ key, addr string }{{"address", address}, {"p2p_address", p2pAddress}} {
+		if !isHostPort(a.addr) {
+			return fmt.Errorf("%s %q is not host:port", a.key, a.addr)
+		}
 	}
 	return nil
 }
