@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import statistics
@@ -44,9 +45,12 @@ p2p: {{listen: "127.0.0.1:{p2p}", bootstrap: {bootstrap}}}
 storage: {{data_dir: "{dir}/data", models_dir: "{dir}/models", cache_dir: "{dir}/cache"}}
 logging: {{level: warn, output: file, file: "{dir}/node.log"}}
 consensus: {{bootstrap: {first}, data_dir: "{dir}/consensus", heartbeat_time: {heartbeat}, election_timeout: {election}}}
-cluster: {{expected_size: 3}}
+cluster: {{expected_size: 3, secret: "{secret}"}}
 scheduler: {{algorithm: round_robin, worker_count: 8, queue_size: 1000}}
 """
+
+# One secret for the three bench nodes (p2p requests carry it).
+CLUSTER_SECRET = secrets.token_hex(24)
 
 
 class Node:
@@ -61,7 +65,8 @@ class Node:
         self.config = os.path.join(root, self.id + ".yaml")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(CONFIG.format(id=self.id, api=self.api, p2p=self.p2p, bootstrap=bootstrap, dir=self.dir,
-                                  first=str(idx == 1).lower(), heartbeat=args.heartbeat, election=args.election))
+                                  first=str(idx == 1).lower(), heartbeat=args.heartbeat, election=args.election,
+                                  secret=CLUSTER_SECRET))
         self.binary = binary
         self.proc: Optional[subprocess.Popen] = None
 

@@ -3,27 +3,20 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ollama-lab/distributed/reference-node/internal/api"
-	"github.com/ollama-lab/distributed/reference-node/internal/auth"
-	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
 	"github.com/ollama-lab/distributed/reference-node/internal/config"
 	"github.com/ollama-lab/distributed/reference-node/internal/logx"
-	"github.com/ollama-lab/distributed/reference-node/internal/models"
 )
 
 // version is set at build time with -ldflags "-X main.version=<v>".
@@ -42,15 +35,17 @@ const usage = `ollama-distributed - Ollama Distributed node (reference implement
 Usage:
   ollama-distributed --version | version
   ollama-distributed --help
-  ollama-distributed validate --config FILE
-  ollama-distributed start --config FILE [--dry-run]
+  ollama-distributed validate --config FILE [--strict]
+  ollama-distributed start --config FILE [--dry-run] [--strict]
 
-validate  checks FILE without starting anything: exit 0 and "configuration OK",
+validate  checks FILE without starting anything: exit 0 and "configuration OK"
+          (after one "<dotted.key>: <warning>" line per warning),
           exit 2 and one "<dotted.key>: <problem>" line per problem,
           exit 1 when FILE cannot be read or parsed.
 start     runs the node in the foreground until SIGTERM or SIGINT.
           --dry-run validates, checks every listen address can be bound,
           prints what would start and exits.
+--strict  turns every warning into a problem.
 `
 
 func main() {
@@ -78,11 +73,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// parseFlags handles --config and, for start, --dry-run.
-func parseFlags(name string, args []string, stderr io.Writer, dryRun *bool) (string, bool) {
+// parseFlags handles --config, --strict and, for start, --dry-run.
+func parseFlags(name string, args []string, stderr io.Writer, strict, dryRun *bool) (string, bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := fs.String("config", "", "configuration file")
+	fs.BoolVar(strict, "strict", false, "treat every warning as a problem")
 	if dryRun != nil {
 		fs.BoolVar(dryRun, "dry-run", false, "validate and check listen addresses, then exit")
 	}
@@ -96,15 +92,39 @@ func parseFlags(name string, args []string, stderr io.Writer, dryRun *bool) (str
 	return *cfg, true
 }
 
+// loadConfig reads and validates a file. err wraps config.ErrUnreadable or
+// is a config.Problems list, which holds the warnings too when strict;
+// otherwise the warnings are returned apart.
+func loadConfig(path string, strict bool) (*config.Config, config.Problems, error) {
+	cfg, err := config.Load(path)
+	if cfg == nil {
+		return nil, nil, err
+	}
+	warnings := cfg.Warnings()
+	if !strict {
+		return cfg, warnings, err
+	}
+	var probs config.Problems
+	errors.As(err, &probs)
+	if probs = append(probs, warnings...); len(probs) > 0 {
+		return cfg, nil, probs
+	}
+	return cfg, nil, nil
+}
+
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	path, ok := parseFlags("validate", args, stderr, nil)
+	var strict bool
+	path, ok := parseFlags("validate", args, stderr, &strict, nil)
 	if !ok {
 		return exitUsage
 	}
-	_, err := config.Load(path)
+	_, warnings, err := loadConfig(path, strict)
 	var probs config.Problems
 	switch {
 	case err == nil:
+		for _, w := range warnings {
+			fmt.Fprintln(stdout, w.String())
+		}
 		fmt.Fprintln(stdout, "configuration OK")
 		return exitOK
 	case errors.As(err, &probs):
@@ -186,8 +206,8 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
-	var dryRun bool
-	path, ok := parseFlags("start", args, stderr, &dryRun)
+	var dryRun, strict bool
+	path, ok := parseFlags("start", args, stderr, &strict, &dryRun)
 	if !ok {
 		return exitUsage
 	}
@@ -195,7 +215,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ollama-distributed: "+format+"\n", a...)
 		return code
 	}
-	cfg, err := config.Load(path)
+	cfg, warnings, err := loadConfig(path, strict)
 	var probs config.Problems
 	if errors.As(err, &probs) {
 		return fail(exitProblems, "invalid configuration: %s", probs.Error())
@@ -229,10 +249,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		return fail(exitFailure, "cannot open logging.file: %v", err)
 	}
 	defer logger.Close()
-	if tlsCfg != nil {
-		ln.api = tls.NewListener(ln.api, tlsCfg)
-	}
-	serve(cfg, ln, logger.With("node_id", cfg.Node.ID), sig)
+	serve(cfg, api.Listeners{API: ln.api, P2P: ln.p2p, Web: ln.web, APITLS: tlsCfg}, logger.With("node_id", cfg.Node.ID), sig, warnings)
 	return exitOK
 }
 
@@ -264,98 +281,4 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return s
-}
-
-// serve runs the node until SIGTERM/SIGINT, then shuts down within 10 s.
-// sig receives SIGTERM/SIGINT; it is set up before the config is even read.
-func serve(cfg *config.Config, ln *listeners, logger *logx.Logger, sig chan os.Signal) {
-	authn := auth.New(cfg.Security.APIKeys, cfg.Security.JWT.Secret, cfg.Security.JWT.Expiration.D())
-	store := models.NewStore(cfg.Storage.ModelsDir)
-	if err := store.Init(); err != nil {
-		logger.Error("cannot create manifests directory", "error", err)
-	}
-	peers := &cluster.Client{HTTP: &http.Client{Timeout: cfg.API.Timeout.D()}}
-	if cfg.Security.EnableAuth {
-		peers.Token = api.PeerToken(authn, cfg.Node.ID)
-	}
-	var srv *api.Server
-	cl := cluster.New(cluster.Options{
-		ID: cfg.Node.ID, Address: cfg.API.Advertise, P2PAddress: cfg.P2P.Advertise,
-		Tags: cfg.Node.Tags, Bootstrap: cfg.P2P.Bootstrap,
-		Heartbeat: cfg.Consensus.HeartbeatTime.D(), ElectionTimeout: cfg.Consensus.ElectionTimeout.D(),
-		ExpectedSize: cfg.Cluster.ExpectedSize, StateDir: cfg.Consensus.DataDir,
-		Log: logger, Client: peers,
-		Local: func() cluster.Local {
-			if srv == nil {
-				return cluster.Local{Capabilities: cluster.Capabilities{SupportedModels: store.Names()}}
-			}
-			return srv.LocalInfo()
-		},
-	})
-	srv = api.New(api.Options{Config: cfg, Log: logger, Cluster: cl, Store: store, Auth: authn, Peers: peers, Version: version})
-
-	errLog := log.New(logWriter{logger}, "", 0)
-	servers := []*http.Server{
-		{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog},
-		{Handler: srv.P2PHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog},
-	}
-	lns := []net.Listener{ln.api, ln.p2p}
-	if ln.web != nil {
-		servers = append(servers, &http.Server{Handler: srv.WebHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog})
-		lns = append(lns, ln.web)
-	}
-	for i := range servers {
-		go func(s *http.Server, l net.Listener) {
-			if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("server stopped", "address", l.Addr().String(), "error", err)
-			}
-		}(servers[i], lns[i])
-	}
-
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		cl.JoinNow(ctx)
-		cl.Run(ctx)
-		close(done)
-	}()
-	for _, a := range []struct{ key, addr string }{{"api.advertise", cfg.API.Advertise}, {"p2p.advertise", cfg.P2P.Advertise}} {
-		if host, _, err := net.SplitHostPort(a.addr); err == nil {
-			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-				logger.Warn(a.key+" is not set and the listen address binds every interface: peers will use the address they see this node call from",
-					"address", a.addr)
-			}
-		}
-	}
-	if !cfg.Consensus.Bootstrap && len(cfg.P2P.Bootstrap) == 0 {
-		logger.Warn("no p2p.bootstrap peers and consensus.bootstrap is false: this node can only be found by others")
-	}
-	logger.Info("node started", "version", version, "api", cfg.API.Listen, "p2p", cfg.P2P.Listen,
-		"web", cfg.Web.Listen, "bootstrap", cfg.P2P.Bootstrap, "models_dir", cfg.Storage.ModelsDir)
-
-	got := <-sig
-	logger.Info("shutting down", "signal", got.String())
-	signal.Stop(sig)
-
-	shutCtx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		if err := s.Shutdown(shutCtx); err != nil {
-			s.Close()
-		}
-	}
-	stop()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-	}
-	logger.Info("stopped")
-}
-
-// logWriter sends net/http's own error log to the JSON log.
-type logWriter struct{ l *logx.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Debug("http server", "detail", strings.TrimSpace(string(p)))
-	return len(p), nil
 }

@@ -79,8 +79,8 @@ p2p: {listen: "%[3]s", bootstrap: %[4]s}
 storage: {data_dir: "%[5]s/data", models_dir: "%[5]s/models", cache_dir: "%[5]s/cache", max_size: 1GB}
 logging: {level: info, output: file, file: "%[5]s/log/node.log"}
 consensus: {bootstrap: %[6]v, data_dir: "%[5]s/consensus", heartbeat_time: 100ms, election_timeout: 1s}
-cluster: {expected_size: 3}
-%[7]s`, id, nf.api, nf.p2p, boot, nf.dir, bootstrap == nil, extra)
+cluster: {expected_size: 3, secret: %[8]q}
+%[7]s`, id, nf.api, nf.p2p, boot, nf.dir, bootstrap == nil, extra, testClusterSecret)
 	nf.cfg = filepath.Join(root, id+".yaml")
 	if err := os.WriteFile(nf.cfg, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestExamplesValidate(t *testing.T) {
 		t.Fatal("no example configs")
 	}
 	for _, f := range files {
-		if code, out, errOut := runCLI("validate", "--config", f); code != 0 {
+		if code, out, errOut := runCLI("validate", "--config", f, "--strict"); code != 0 || out != "configuration OK\n" {
 			t.Errorf("%s: %d %s %s", f, code, out, errOut)
 		}
 	}

@@ -53,6 +53,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrNoSecret):
 		writeError(w, http.StatusServiceUnavailable, "token issuing needs security.jwt.secret")
 	case err != nil:
+		s.authFailed(r, "api", "invalid api_key")
 		writeError(w, http.StatusUnauthorized, "invalid api_key")
 	default:
 		writeJSON(w, http.StatusOK, map[string]string{"token": tok, "expires_at": exp.UTC().Format(time.RFC3339)})

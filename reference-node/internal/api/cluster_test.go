@@ -263,27 +263,3 @@ func TestModelsAcrossNodes(t *testing.T) {
 		return nil
 	})
 }
-
-// TestAuthBetweenNodes runs a cluster with authentication on: peers sign
-// their p2p calls with the shared JWT secret.
-func TestAuthBetweenNodes(t *testing.T) {
-	sec := fmt.Sprintf("security: {enable_auth: true, api_keys: [%q], jwt: {secret: %q}}\n", testKey, testSecret)
-	n1 := startNode(t, nodeSpec{id: "a", extra: sec})
-	n2 := startNode(t, nodeSpec{id: "b", extra: sec, bootstrap: []string{n1.p2pAddr}})
-	eventually(t, "authenticated nodes form a cluster", func() error {
-		st := n2.get("/api/v1/cluster/status", "Authorization", "Bearer "+testKey)
-		if st["cluster_size"] != 2.0 {
-			return fmt.Errorf("size %v", st["cluster_size"])
-		}
-		return nil
-	})
-	// An outsider without the secret is refused on the p2p port.
-	r := call(t, "POST", "http://"+n1.p2pAddr+"/p2p/v1/gossip", `{"from": "intruder", "members": [{"id": "intruder"}]}`)
-	assertJSONError(t, r, 401)
-	// Unknown p2p routes get a JSON 404 too.
-	assertJSONError(t, call(t, "GET", "http://"+n1.p2pAddr+"/nope", "", "Authorization", "Bearer "+testKey), 404)
-	assertJSONError(t, call(t, "POST", "http://"+n1.p2pAddr+"/p2p/v1/gossip", "{bad", "Authorization", "Bearer "+testKey), 400)
-	if total := n1.get("/api/v1/nodes", "Authorization", "Bearer "+testKey)["total"]; total != 2.0 {
-		t.Errorf("intruder joined: %v nodes", total)
-	}
-}

@@ -18,6 +18,7 @@ import (
 	"github.com/ollama-lab/distributed/reference-node/internal/auth"
 	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
 	"github.com/ollama-lab/distributed/reference-node/internal/config"
+	"github.com/ollama-lab/distributed/reference-node/internal/logx"
 	"github.com/ollama-lab/distributed/reference-node/internal/models"
 )
 
@@ -77,9 +78,10 @@ type nodeSpec struct {
 	apiLn     net.Listener
 	p2pLn     net.Listener
 	bootstrap []string
-	extra     string // more YAML, appended to the generated config
-	apiExtra  string // more keys of the api mapping, e.g. ", cors: {...}"
-	storExtra string // more keys of the storage mapping
+	extra     string    // more YAML, appended to the generated config
+	logTo     io.Writer // the node's log (warn and above), discarded when nil
+	apiExtra  string    // more keys of the api mapping, e.g. ", cors: {...}"
+	storExtra string    // more keys of the storage mapping
 }
 
 func startNode(t *testing.T, sp nodeSpec) *testNode {
@@ -115,13 +117,15 @@ logging: {level: error}
 	if err := store.Init(); err != nil {
 		t.Fatal(err)
 	}
-	peers := &cluster.Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
-	if cfg.Security.EnableAuth {
-		peers.Token = PeerToken(authn, cfg.Node.ID)
+	peers := &cluster.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, Secret: cfg.Cluster.Secret}
+	log := logx.Discard()
+	if sp.logTo != nil {
+		log = logx.NewWriter("warn", sp.logTo)
 	}
 	var srv *Server
 	n.cl = cluster.New(cluster.Options{
-		ID: cfg.Node.ID, Address: cfg.API.Advertise, P2PAddress: cfg.P2P.Advertise,
+		Log: log,
+		ID:  cfg.Node.ID, Address: cfg.API.Advertise, P2PAddress: cfg.P2P.Advertise,
 		Bootstrap: cfg.P2P.Bootstrap, Heartbeat: cfg.Consensus.HeartbeatTime.D(),
 		ElectionTimeout: cfg.Consensus.ElectionTimeout.D(), ExpectedSize: cfg.Cluster.ExpectedSize,
 		StateDir: cfg.Consensus.DataDir, Client: peers,
@@ -132,12 +136,9 @@ logging: {level: error}
 			return srv.LocalInfo()
 		},
 	})
-	srv = New(Options{Config: cfg, Cluster: n.cl, Store: store, Auth: authn, Peers: peers, Version: "test"})
+	srv = New(Options{Config: cfg, Log: log, Cluster: n.cl, Store: store, Auth: authn, Peers: peers, Version: "test"})
 	n.srv = srv
-	n.servers = []*http.Server{{Handler: srv}, {Handler: srv.P2PHandler()}}
-	for i, ln := range []net.Listener{sp.apiLn, sp.p2pLn} {
-		go n.servers[i].Serve(ln) //nolint:errcheck // ErrServerClosed at stop
-	}
+	n.servers = srv.Start(Listeners{API: sp.apiLn, P2P: sp.p2pLn}, nil) // as main's serve() does
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan struct{})
 	go func() {
@@ -211,8 +212,14 @@ func call(t *testing.T, method, url, body string, hdr ...string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == "POST" || method == "DELETE" { // the contract's only body type; hdr may override it
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	if req.Header.Get("Content-Type") == "" { // "" means: send none
+		req.Header.Del("Content-Type")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -236,9 +243,14 @@ func (n *testNode) get(path string, hdr ...string) map[string]interface{} {
 	return r.json(n.t)
 }
 
-// status reads /api/v1/cluster/status, or nil when the node does not answer.
+// status reads /api/v1/cluster/status (with the node's first API key when
+// auth is on), or nil when the node does not answer.
 func (n *testNode) status() map[string]interface{} {
-	resp, err := http.Get(n.url("/api/v1/cluster/status"))
+	req, _ := http.NewRequest("GET", n.url("/api/v1/cluster/status"), nil)
+	if keys := n.cfg.Security.APIKeys; n.cfg.Security.EnableAuth && len(keys) > 0 {
+		req.Header.Set("Authorization", "Bearer "+keys[0])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil
 	}

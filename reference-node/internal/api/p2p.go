@@ -2,20 +2,18 @@ package api
 
 import (
 	"fmt"
-	"html/template"
 	"net/http"
 	"runtime"
-	"sync"
 	"time"
 
-	"github.com/ollama-lab/distributed/reference-node/internal/auth"
 	"github.com/ollama-lab/distributed/reference-node/internal/cluster"
 	"github.com/ollama-lab/distributed/reference-node/internal/sysinfo"
 )
 
 // P2PHandler serves the node-to-node endpoint: gossip, manifests and
-// inferences forwarded by peers. With authentication on, peers must present
-// a token signed with the shared JWT secret (PeerToken makes one).
+// inferences forwarded by peers. With cluster.secret set, every request must
+// carry it in cluster.SecretHeader; any other request gets 401, is logged
+// and reaches no handler. Client API keys and JWTs are never accepted here.
 func (s *Server) P2PHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -56,31 +54,21 @@ func (s *Server) P2PHandler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-XSS-Protection", "0")
-		if s.cfg.Security.EnableAuth {
-			if err := s.checkToken(r); err != nil {
-				writeError(w, http.StatusUnauthorized, err.Error())
+		if secret := s.cfg.Cluster.Secret; secret != "" {
+			got, present := r.Header[http.CanonicalHeaderKey(cluster.SecretHeader)]
+			if !present || len(got) != 1 || !cluster.SecretMatches(secret, got[0]) {
+				reason := "wrong cluster secret"
+				if !present {
+					reason = "no cluster secret"
+				}
+				s.authFailed(r, "p2p", reason)
+				writeError(w, http.StatusUnauthorized, "p2p requests need this cluster's secret")
 				return
 			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// PeerToken returns a function that makes short-lived tokens for p2p calls.
-func PeerToken(a *auth.Authenticator, nodeID string) func() string {
-	var mu sync.Mutex
-	var tok string
-	var exp time.Time
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Until(exp) < time.Minute {
-			exp = time.Now().Add(5 * time.Minute)
-			tok = a.Sign(auth.Claims{Subject: "node:" + nodeID, Issuer: "ollama-distributed", IssuedAt: time.Now().Unix(), Expires: exp.Unix()})
-		}
-		return tok
-	}
 }
 
 // LocalInfo describes this node for its gossip record. Resource figures are
@@ -107,38 +95,4 @@ func (s *Server) LocalInfo() cluster.Local {
 		},
 		Metrics: s.sample,
 	}
-}
-
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
-<title>{{.Title}}</title>
-<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style>
-</head><body>
-<h1>{{.Title}}</h1>
-<p>Node <b>{{.S.NodeID}}</b> ({{.Version}}, reference node): cluster <b>{{.S.Health}}</b>,
-{{.S.ClusterSize}} of {{.S.ExpectedSize}} members online, leader <b>{{.S.Leader}}</b>, term {{.S.Term}}.</p>
-<table><tr><th>node</th><th>status</th><th>API</th><th>p2p</th><th>models</th></tr>
-{{range .S.Nodes}}<tr><td>{{.ID}}</td><td>{{.Status}}</td><td>{{.Address}}</td><td>{{.P2PAddress}}</td><td>{{range .Capabilities.SupportedModels}}{{.}} {{end}}</td></tr>
-{{end}}</table>
-<p>Models here: {{range .Models}}{{.Name}} {{else}}none{{end}}</p>
-</body></html>`))
-
-// WebHandler serves the optional status page (web.listen).
-func (s *Server) WebHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
-		if r.URL.Path != "/" {
-			writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
-			return
-		}
-		title := s.cfg.Web.Title
-		if title == "" {
-			title = "Ollama Distributed - " + s.cluster.SelfID()
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = pageTmpl.Execute(w, map[string]interface{}{
-			"Title": title, "Version": s.version, "S": s.cluster.Status(), "Models": s.store.List(),
-		})
-	})
 }

@@ -132,8 +132,9 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP applies, in order: panic recovery, common headers, CORS and
-// preflight, rate limit, routing (404/405), authentication, body limit and
-// request timeout; then the route's handler.
+// preflight, rate limit, routing (404/405), authentication, the JSON
+// content type of POST and DELETE (415), body limit and request timeout;
+// then the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -199,10 +200,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !rt.public && s.cfg.Security.EnableAuth {
 		if err := s.checkToken(r); err != nil {
+			s.authFailed(r, "api", err.Error())
 			h.Set("WWW-Authenticate", `Bearer realm="ollama-distributed"`)
 			writeError(sw, http.StatusUnauthorized, err.Error())
 			return
 		}
+	}
+	// No cross-site "simple request" (text/plain, a form) can change state.
+	if (r.Method == http.MethodPost || r.Method == http.MethodDelete) && !isJSONContentType(r.Header.Get("Content-Type")) {
+		writeError(sw, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
 	}
 
 	if r.ContentLength > MaxBodyBytes {
@@ -226,21 +233,6 @@ func (s *Server) originAllowed(origin string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Server) checkToken(r *http.Request) error {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return errors.New("missing bearer token")
-	}
-	const p = "bearer "
-	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
-		return errors.New("authorization must be a bearer token")
-	}
-	if err := s.auth.Check(strings.TrimSpace(h[len(p):])); err != nil {
-		return errors.New("invalid token: " + err.Error())
-	}
-	return nil
 }
 
 func clientIP(r *http.Request) string {
@@ -302,8 +294,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v interface{}) bool {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		var netErr net.Error
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", MaxBodyBytes))
+		} else if errors.As(err, &netErr) && netErr.Timeout() {
+			writeError(w, http.StatusRequestTimeout, "request body not received within api.timeout")
 		} else {
 			writeError(w, http.StatusBadRequest, "cannot read request body")
 		}
@@ -318,53 +313,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v interface{}) bool {
 		return false
 	}
 	return true
-}
-
-// ---- rate limit --------------------------------------------------------
-
-// limiter is a token bucket per client IP.
-type limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens per second
-	burst   float64
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(perMinute, burst int) *limiter {
-	return &limiter{rate: float64(perMinute) / 60, burst: float64(burst), buckets: map[string]*bucket{}}
-}
-
-// allow takes a token; when none is left it returns how long to wait.
-func (l *limiter) allow(ip string, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.buckets) > 10000 { // forget idle clients
-		for k, b := range l.buckets {
-			if now.Sub(b.last) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-	}
-	b := l.buckets[ip]
-	if b == nil {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[ip] = b
-	}
-	b.tokens += now.Sub(b.last).Seconds() * l.rate
-	if b.tokens > l.burst {
-		b.tokens = l.burst
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), false
-	}
-	b.tokens--
-	return 0, true
 }
 
 // goVersion is reported by /api/version.

@@ -11,14 +11,10 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -248,11 +244,10 @@ func (c *Cluster) send(ctx context.Context, wg *sync.WaitGroup) {
 			defer cancel()
 			var resp Gossip
 			err := c.opts.Client.PostJSON(rctx, addr, GossipPath, body, &resp)
-			c.noteReach(addr, err)
-			if err != nil {
-				return
+			if err == nil {
+				err = c.receive(resp, addr, "")
 			}
-			c.receive(resp, addr, "")
+			c.noteReach(addr, err)
 		}(addr)
 	}
 }
@@ -310,23 +305,26 @@ func (c *Cluster) gossipLocked() Gossip {
 }
 
 // HandleGossip merges an incoming view and returns ours. remoteIP fills in
-// the sender's host when it advertises an unspecified one (0.0.0.0).
-func (c *Cluster) HandleGossip(g Gossip, remoteIP string) Gossip {
-	c.receive(g, "", remoteIP)
+// the sender's host when it advertises an unspecified one (0.0.0.0). A
+// malformed view is refused whole (the error says why) and changes nothing.
+func (c *Cluster) HandleGossip(g Gossip, remoteIP string) (Gossip, error) {
+	if err := c.receive(g, "", remoteIP); err != nil {
+		return Gossip{}, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.gossipLocked()
+	return c.gossipLocked(), nil
 }
 
 // receive merges a view heard directly from g.From (dialed at addr, or
-// calling us from remoteIP).
-func (c *Cluster) receive(g Gossip, addr, remoteIP string) {
+// calling us from remoteIP). A malformed view changes nothing.
+func (c *Cluster) receive(g Gossip, addr, remoteIP string) error {
+	if err := g.check(); err != nil {
+		return err
+	}
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if g.From == "" {
-		return
-	}
 	if g.From == c.self.ID {
 		// Our own address (e.g. listed in p2p.bootstrap), or another process
 		// using our id.
@@ -338,7 +336,7 @@ func (c *Cluster) receive(g Gossip, addr, remoteIP string) {
 		if addr != "" {
 			c.selfAddrs[addr] = true
 		}
-		return
+		return nil
 	}
 	for _, r := range g.Members {
 		if r.ID == g.From && remoteIP != "" {
@@ -356,6 +354,7 @@ func (c *Cluster) receive(g Gossip, addr, remoteIP string) {
 		c.dirty = true
 	}
 	c.reconcileLocked(now)
+	return nil
 }
 
 // mergeLocked folds one record into our view: the owner's newest version
@@ -474,61 +473,6 @@ func fixHost(addr, ip string) string {
 	return addr
 }
 
-// ServeGossip is the HTTP handler for GossipPath on the p2p listener.
-func (c *Cluster) ServeGossip(w http.ResponseWriter, r *http.Request) {
-	var g Gossip
-	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&g); err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{
-			"error": "bad gossip: " + err.Error(), "timestamp": time.Now().UTC().Format(time.RFC3339),
-		})
-		return
-	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	resp := c.HandleGossip(g, ip)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(resp)
-}
-
-// Client talks to peers' p2p endpoints. Token, when set, supplies a bearer
-// token for every request (used when authentication is on).
-type Client struct {
-	HTTP  *http.Client
-	Token func() string
-}
-
-// Do sends a request to a peer and returns the response; the caller closes
-// its body. Non-2xx answers are returned as responses, not errors.
-func (cl *Client) Do(ctx context.Context, method, addr, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cl.Token != nil {
-		req.Header.Set("Authorization", "Bearer "+cl.Token())
-	}
-	hc := cl.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	return hc.Do(req)
-}
-
-// PostJSON posts body and decodes a 2xx JSON answer into out.
-func (cl *Client) PostJSON(ctx context.Context, addr, path string, body []byte, out interface{}) error {
-	resp, err := cl.Do(ctx, http.MethodPost, addr, path, body)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s%s: HTTP %d", addr, path, resp.StatusCode)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(out)
-}
-
 // ---- persistence -------------------------------------------------------
 
 type savedMember struct {
@@ -583,9 +527,17 @@ func (c *Cluster) load() {
 		c.maxSize = s.MaxSize
 	}
 	for _, m := range s.Members {
-		if m.ID != "" && m.ID != c.self.ID {
-			c.members[m.ID] = &member{rec: Record{ID: m.ID, Address: m.Address, P2PAddress: m.P2PAddress, Drain: m.Drain, Tags: map[string]string{}}}
+		if m.ID == c.self.ID {
+			continue
 		}
+		// A record that peers would refuse (saved by an older version, which
+		// took unchecked gossip) would make them refuse our whole view.
+		if err := validRecord(m.ID, m.Address, m.P2PAddress); err != nil || c.members[m.ID] != nil {
+			c.log.Warn("ignoring a malformed member in the membership state", "file", p, "member", m.ID)
+			c.dirty = true
+			continue
+		}
+		c.members[m.ID] = &member{rec: Record{ID: m.ID, Address: m.Address, P2PAddress: m.P2PAddress, Drain: m.Drain, Tags: map[string]string{}}}
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 func newTest(id string, dir string) *Cluster {
 	return New(Options{
-		ID: id, Address: "127.0.0.1:1" + id, P2PAddress: "p2p-" + id,
+		ID: id, Address: "api-" + id + ":8080", P2PAddress: "p2p-" + id + ":4001",
 		Heartbeat: 100 * time.Millisecond, ElectionTimeout: time.Second, StateDir: dir,
 	})
 }

@@ -43,12 +43,13 @@ type Node struct {
 
 // API configures the HTTP API listener.
 type API struct {
-	Listen    string    `yaml:"listen"`
-	Advertise string    `yaml:"advertise"`
-	Timeout   Duration  `yaml:"timeout"`
-	TLS       TLS       `yaml:"tls"`
-	CORS      CORS      `yaml:"cors"`
-	RateLimit RateLimit `yaml:"rate_limit"`
+	Listen         string    `yaml:"listen"`
+	Advertise      string    `yaml:"advertise"`
+	Timeout        Duration  `yaml:"timeout"`
+	MaxConnections int       `yaml:"max_connections"`
+	TLS            TLS       `yaml:"tls"`
+	CORS           CORS      `yaml:"cors"`
+	RateLimit      RateLimit `yaml:"rate_limit"`
 }
 
 // TLS enables HTTPS on the API.
@@ -107,9 +108,10 @@ type Consensus struct {
 	ElectionTimeout Duration `yaml:"election_timeout"`
 }
 
-// Cluster holds cluster-wide expectations.
+// Cluster holds cluster-wide expectations and the members' shared secret.
 type Cluster struct {
-	ExpectedSize int `yaml:"expected_size"`
+	ExpectedSize int    `yaml:"expected_size"`
+	Secret       string `yaml:"secret"` // carried by every p2p request; empty: p2p unauthenticated
 }
 
 // Scheduler configures how generate requests are placed.
@@ -148,10 +150,11 @@ func Default() *Config {
 	return &Config{
 		Environment: "development",
 		API: API{
-			Listen:    "127.0.0.1:8080",
-			Timeout:   Duration(30 * time.Second),
-			CORS:      CORS{Enabled: true, Origins: []string{"*"}},
-			RateLimit: RateLimit{RequestsPerMinute: 600, BurstSize: 100},
+			Listen:         "127.0.0.1:8080",
+			Timeout:        Duration(30 * time.Second),
+			MaxConnections: 256,
+			CORS:           CORS{Enabled: true, Origins: []string{"*"}},
+			RateLimit:      RateLimit{RequestsPerMinute: 600, BurstSize: 100},
 		},
 		P2P:       P2P{Listen: "127.0.0.1:4001"},
 		Storage:   Storage{MaxSize: Size(10e9)},

@@ -14,7 +14,8 @@ import (
 // NodeIDPattern is the allowed shape of node.id.
 var NodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 
-// MinSecretLen is the minimum length of API keys and the JWT secret.
+// MinSecretLen is the minimum length of API keys, the JWT secret and the
+// cluster secret.
 const MinSecretLen = 32
 
 // Validate checks every rule of the contract and returns all problems. It
@@ -81,6 +82,7 @@ func (c *Config) Validate() Problems {
 		hostPort("api.advertise", c.API.Advertise, true)
 	}
 	positive("api.timeout", c.API.Timeout)
+	atLeast("api.max_connections", c.API.MaxConnections, 1)
 	if c.API.TLS.Enabled {
 		for _, f := range []struct{ key, val string }{
 			{"api.tls.cert_file", c.API.TLS.CertFile},
@@ -147,6 +149,9 @@ func (c *Config) Validate() Problems {
 	}
 
 	atLeast("cluster.expected_size", c.Cluster.ExpectedSize, 0)
+	if n := len(c.Cluster.Secret); n > 0 && n < MinSecretLen {
+		add("cluster.secret", "must be at least %d characters (got %d)", MinSecretLen, n)
+	}
 
 	oneOf("scheduler.algorithm", c.Scheduler.Algorithm, "round_robin", "least_loaded")
 	atLeast("scheduler.worker_count", c.Scheduler.WorkerCount, 1)
