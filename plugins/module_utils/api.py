@@ -214,9 +214,10 @@ class NodeClient:
         """Quote one path segment (a node id or model name)."""
         return quote(str(segment), safe='')
 
-    def _headers(self, has_body: bool) -> Dict[str, str]:
+    def _headers(self, has_body: bool, method: str = 'GET') -> Dict[str, str]:
         headers = {'Accept': 'application/json'}
-        if has_body:
+        # nodes take state changes only as JSON (415 otherwise), even without a body
+        if has_body or method in ('POST', 'PUT', 'DELETE'):
             headers['Content-Type'] = 'application/json'
         if self.token:
             headers['Authorization'] = 'Bearer %s' % self.token
@@ -300,7 +301,7 @@ class NodeClient:
         try:
             try:
                 resp = Request(context=self._context()).open(
-                    method, url, data=data, headers=self._headers(data is not None), timeout=timeout,
+                    method, url, data=data, headers=self._headers(data is not None, method), timeout=timeout,
                     validate_certs=self.validate_certs, ca_path=self.ca_path, http_agent=USER_AGENT,
                     follow_redirects='safe', use_netrc=False)
                 status = resp.getcode()

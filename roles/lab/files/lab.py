@@ -54,7 +54,8 @@ def call(url: str, lab: Dict[str, Any], method: str = 'GET', body: Optional[Dict
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header('Accept', 'application/json')
-    if data is not None:
+    if data is not None or method in ('POST', 'PUT', 'DELETE'):
+        # the node takes state changes only as JSON (415 otherwise), even without a body
         request.add_header('Content-Type', 'application/json')
     secret = token(lab) if auth else ''
     if secret:

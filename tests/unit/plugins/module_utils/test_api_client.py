@@ -55,6 +55,14 @@ def test_post_sends_json_body_and_bearer_header(fake_node, token) -> None:
     assert req.json == {"name": "tiny", "stream": False}
 
 
+def test_state_changes_without_a_body_are_still_json(fake_node) -> None:
+    # nodes answer 415 to a POST or DELETE that is not application/json, even an empty one
+    fake_node.reply("POST", "/api/distributed/nodes/node2/drain", 200, {"status": "draining"})
+    client_for(fake_node.url).post("/api/distributed/nodes/node2/drain")
+    (req,) = fake_node.calls("POST", "/api/distributed/nodes/node2/drain")
+    assert req.headers["content-type"] == "application/json"
+
+
 def test_no_authorization_header_without_token(fake_node) -> None:
     fake_node.reply("GET", "/api/tags", 200, {"models": []})
     client_for(fake_node.url).get("/api/tags")
