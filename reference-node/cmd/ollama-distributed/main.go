@@ -41,17 +41,34 @@ const usage = `ollama-distributed - Ollama Distributed node (reference implement
 
 Usage:
   ollama-distributed --version | version
-  ollama-distributed --help
-  ollama-distributed validate --config FILE
-  ollama-distributed start --config FILE [--dry-run]
+  ollama-distributed --help | help | <command> --help
+  ollama-distributed validate --config FILE [--strict]
+  ollama-distributed start --config FILE [--dry-run] [--strict]
 
 validate  checks FILE without starting anything: exit 0 and "configuration OK",
+          after one "<dotted.key>: <warning>" line per warning (unknown nested
+          keys, upstream settings this node does not use, defaulted values);
           exit 2 and one "<dotted.key>: <problem>" line per problem,
           exit 1 when FILE cannot be read or parsed.
+          --strict turns every warning into a problem.
 start     runs the node in the foreground until SIGTERM or SIGINT.
           --dry-run validates, checks every listen address can be bound,
           prints what would start and exits.
+          --strict as for validate.
+
+Relative paths in FILE are resolved against FILE's directory.
 `
+
+// isHelp reports whether a command's arguments ask for help.
+func isHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--help", "-help", "-h":
+			return true
+		}
+	}
+	return false
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -61,6 +78,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
+	}
+	if isHelp(args[1:]) {
+		switch args[0] {
+		case "validate", "start", "version", "--version", "-version", "-v", "help", "--help", "-help", "-h":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
 	}
 	switch args[0] {
 	case "--version", "-version", "version", "-v":
@@ -78,11 +102,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// parseFlags handles --config and, for start, --dry-run.
-func parseFlags(name string, args []string, stderr io.Writer, dryRun *bool) (string, bool) {
+// parseFlags handles --config and --strict and, for start, --dry-run.
+func parseFlags(name string, args []string, stderr io.Writer, strict, dryRun *bool) (string, bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := fs.String("config", "", "configuration file")
+	fs.BoolVar(strict, "strict", false, "treat every warning as a problem")
 	if dryRun != nil {
 		fs.BoolVar(dryRun, "dry-run", false, "validate and check listen addresses, then exit")
 	}
@@ -97,14 +122,18 @@ func parseFlags(name string, args []string, stderr io.Writer, dryRun *bool) (str
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	path, ok := parseFlags("validate", args, stderr, nil)
+	var strict bool
+	path, ok := parseFlags("validate", args, stderr, &strict, nil)
 	if !ok {
 		return exitUsage
 	}
-	_, err := config.Load(path)
+	cfg, err := config.LoadWith(path, config.Options{Strict: strict})
 	var probs config.Problems
 	switch {
 	case err == nil:
+		for _, w := range cfg.Warnings {
+			fmt.Fprintln(stdout, w.String())
+		}
 		fmt.Fprintln(stdout, "configuration OK")
 		return exitOK
 	case errors.As(err, &probs):
@@ -186,8 +215,8 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
-	var dryRun bool
-	path, ok := parseFlags("start", args, stderr, &dryRun)
+	var dryRun, strict bool
+	path, ok := parseFlags("start", args, stderr, &strict, &dryRun)
 	if !ok {
 		return exitUsage
 	}
@@ -195,7 +224,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ollama-distributed: "+format+"\n", a...)
 		return code
 	}
-	cfg, err := config.Load(path)
+	cfg, err := config.LoadWith(path, config.Options{Strict: strict})
 	var probs config.Problems
 	if errors.As(err, &probs) {
 		return fail(exitProblems, "invalid configuration: %s", probs.Error())
@@ -240,6 +269,9 @@ func printPlan(w io.Writer, c *config.Config) {
 	scheme := "http"
 	if c.API.TLS.Enabled {
 		scheme = "https"
+	}
+	for _, warn := range c.Warnings {
+		fmt.Fprintln(w, warn.String())
 	}
 	fmt.Fprintln(w, "configuration OK; every listen address can be bound")
 	fmt.Fprintf(w, "would start node %s (%s)\n", c.Node.ID, c.Environment)
@@ -326,6 +358,9 @@ func serve(cfg *config.Config, ln *listeners, logger *logx.Logger, sig chan os.S
 					"address", a.addr)
 			}
 		}
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn("configuration: "+w.String(), "key", w.Key)
 	}
 	if !cfg.Consensus.Bootstrap && len(cfg.P2P.Bootstrap) == 0 {
 		logger.Warn("no p2p.bootstrap peers and consensus.bootstrap is false: this node can only be found by others")

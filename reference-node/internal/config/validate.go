@@ -14,6 +14,9 @@ import (
 // NodeIDPattern is the allowed shape of node.id.
 var NodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 
+// httpToken is an HTTP method or header name.
+var httpToken = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
+
 // MinSecretLen is the minimum length of API keys and the JWT secret.
 const MinSecretLen = 32
 
@@ -98,6 +101,16 @@ func (c *Config) Validate() Problems {
 			add(fmt.Sprintf("api.cors.origins[%d]", i), "must not be empty")
 		}
 	}
+	for i, m := range c.API.CORS.Methods {
+		if !httpToken.MatchString(m) {
+			add(fmt.Sprintf("api.cors.methods[%d]", i), "must be an HTTP method like GET (got %q)", m)
+		}
+	}
+	for name := range c.API.Headers {
+		if !httpToken.MatchString(name) {
+			add("api.headers", "%q is not a header name", name)
+		}
+	}
 	atLeast("api.rate_limit.requests_per_minute", c.API.RateLimit.RequestsPerMinute, 1)
 	atLeast("api.rate_limit.burst_size", c.API.RateLimit.BurstSize, 1)
 
@@ -166,6 +179,9 @@ func (c *Config) Validate() Problems {
 		}
 	}
 	positive("security.jwt.expiration", c.Security.JWT.Expiration)
+	if a := c.Security.JWT.Algorithm; a != "" && a != "HS256" {
+		add("security.jwt.algorithm", "must be HS256, the only algorithm this node signs and checks (got %q)", a)
+	}
 
 	if u := c.Backend.OllamaURL; u != "" {
 		p, err := url.Parse(u)
