@@ -43,6 +43,7 @@ type Server struct {
 	router  router
 	limiter *limiter
 	prom    *prom
+	rate    rateMeter
 	stats   stats
 	sched   *scheduler
 	backend *http.Client // nil without backend.ollama_url
@@ -144,6 +145,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.prom.observe(label, sw.code, time.Since(start))
+		s.rate.add(start)
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", sw.code,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
 	}()

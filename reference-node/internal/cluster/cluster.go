@@ -35,7 +35,7 @@ const GossipPath = "/p2p/v1/gossip"
 // Capabilities is the capability block of a node record.
 type Capabilities struct {
 	CPUCores        int      `json:"cpu_cores"`
-	Memory          uint64   `json:"memory"`
+	Memory          int64    `json:"memory"`
 	Storage         int64    `json:"storage"`
 	SupportedModels []string `json:"supported_models"`
 	Available       bool     `json:"available"`
