@@ -114,9 +114,11 @@ func TestUpstreamZeroValuesAndEnv(t *testing.T) {
 		t.Errorf("unset variable: %q", got)
 	}
 	for doc, want := range map[string]string{
-		base + "security: {jwt: {algorithm: RS256}}\n":  `security.jwt.algorithm: must be HS256, the only algorithm this node signs and checks (got "RS256")`,
-		base + "api: {cors: {methods: ['GET POST']}}\n": `api.cors.methods[0]: must be an HTTP method like GET (got "GET POST")`,
-		base + "api: {headers: {'X Bad': v}}\n":         `api.headers: "X Bad" is not a header name`,
+		base + "security: {jwt: {algorithm: RS256}}\n":                `security.jwt.algorithm: must be HS256, the only algorithm this node signs and checks (got "RS256")`,
+		base + "api: {cors: {methods: ['GET POST']}}\n":               `api.cors.methods[0]: must be an HTTP method like GET (got "GET POST")`,
+		base + "api: {headers: {'X Bad': v}}\n":                       `api.headers: "X Bad" is not a header name`,
+		base + "api: {headers: {Access-Control-Allow-Origin: '*'}}\n": "api.headers: Access-Control-Allow-Origin is set by api.cors, not here",
+		base + "api: {headers: {x-frame-options: SAMEORIGIN}}\n":      "api.headers: x-frame-options is set by the node and cannot be changed",
 	} {
 		if got := problemsOf(t, doc); len(got) != 1 || got[0] != want {
 			t.Errorf("got %q, want %q", got, want)

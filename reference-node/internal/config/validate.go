@@ -17,6 +17,13 @@ var NodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 // httpToken is an HTTP method or header name.
 var httpToken = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
 
+// reservedHeaders are answered by the node itself (contract section 3).
+var reservedHeaders = map[string]bool{
+	"content-type": true, "content-length": true, "x-content-type-options": true, "x-frame-options": true,
+	"x-xss-protection": true, "cache-control": true, "www-authenticate": true, "retry-after": true,
+	"allow": true, "vary": true, "server": true, "set-cookie": true,
+}
+
 // MinSecretLen is the minimum length of API keys and the JWT secret.
 const MinSecretLen = 32
 
@@ -107,8 +114,13 @@ func (c *Config) Validate() Problems {
 		}
 	}
 	for name := range c.API.Headers {
-		if !httpToken.MatchString(name) {
+		switch low := strings.ToLower(name); {
+		case !httpToken.MatchString(name):
 			add("api.headers", "%q is not a header name", name)
+		case strings.HasPrefix(low, "access-control-"):
+			add("api.headers", "%s is set by api.cors, not here", name)
+		case reservedHeaders[low]:
+			add("api.headers", "%s is set by the node and cannot be changed", name)
 		}
 	}
 	atLeast("api.rate_limit.requests_per_minute", c.API.RateLimit.RequestsPerMinute, 1)
