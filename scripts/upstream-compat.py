@@ -268,7 +268,7 @@ def setup_script(lab: Lab) -> None:
         ids = [m.get("id") for m in st.get("nodes", [])]
         stops = [p.stop() for p in procs]
         logs = " ".join(n.with_name(n.stem + ".lab.out").read_text() for n in nodes)
-        clash = "claims" in logs or "same id" in logs or "duplicate" in logs
+        clash = "another node uses this node id" in logs
         row(tool, "start development.yaml, node2.yaml, node3.yaml (od-dev, od-node2, od-node3; ports moved)",
             "a three-node cluster", f"cluster_size {st.get('cluster_size')}, member ids {ids}; "
             f"{'node id clash logged; ' if clash else ''}{'; '.join(stops)}")
