@@ -5,6 +5,8 @@
 A node configuration is built in layers, lowest first:
 
 1. ``defaults``        the node contract's defaults (role vars)
+   ``base_profile``    ``configure_base_profile``, a profile file in upstream's
+                       format, reduced to known keys by ``config_base_profile``
 2. ``profile``         ``profiles[configure_profile]`` (role vars)
 3. ``layout``          wiring from ``layout_node`` (id, addresses, dirs, ...)
 4. ``overrides``       ``configure_overrides`` (group vars)
@@ -187,7 +189,7 @@ def _nest(dotted: str, value: Any) -> dict:
 class _Built:
     """One node's merged configuration and where each key came from."""
 
-    LAYERS = ("defaults", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys")
+    LAYERS = ("defaults", "base_profile", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys")
 
     def __init__(self, node_input: Mapping, defaults: Mapping, profiles: Mapping) -> None:
         self.host = str(node_input.get("host") or _get(node_input, "node.host") or "?")
@@ -211,7 +213,8 @@ class _Built:
             if field in self.node and self.node[field] is not None:
                 wiring = config_merge(wiring, _nest(key, self.node[field]))
 
-        layers: list[Mapping] = [defaults, profile_layer, wiring]
+        base = node_input.get("base_profile")
+        layers: list[Mapping] = [defaults, base if _is_map(base) else {}, profile_layer, wiring]
         for name in ("overrides", "node_overrides"):
             value = node_input.get(name)
             if value is None:
@@ -251,6 +254,8 @@ class _Built:
             return f"{dotted} (built-in default)"
         if layer == "profile":
             return f"{dotted} (configure_profile {self.profile})"
+        if layer == "base_profile":
+            return f"{dotted} (configure_base_profile)"
         if layer == "layout":
             return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
         if layer in ("overrides", "node_overrides"):

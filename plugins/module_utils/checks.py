@@ -482,6 +482,25 @@ FAMILIES = (
 )
 
 
+#: node metrics as upstream's client types them (contract section 3)
+_BYTE_METRICS = ('memory_usage', 'disk_usage', 'network_rx', 'network_tx')
+_PERCENT_METRICS = ('cpu_usage', 'memory_percent', 'disk_percent')
+
+
+def _metric_problems(prefix: str, metrics: Mapping[str, Any]) -> List[str]:
+    """Usage figures of the wrong type: bytes must be integers, percentages 0-100."""
+    out = []
+    for k in _BYTE_METRICS:
+        v = metrics.get(k)
+        if k in metrics and (isinstance(v, bool) or not isinstance(v, int)):
+            out.append('%s%s is %r, not an integer number of bytes' % (prefix, k, v))
+    for k in _PERCENT_METRICS:
+        v = metrics.get(k)
+        if k in metrics and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100):
+            out.append('%s%s is %r, not a percentage 0-100' % (prefix, k, v))
+    return out
+
+
 def shape_problems(key: str, data: Any) -> List[str]:
     """What is wrong with the JSON answer of route ``key`` (empty list when right)."""
     if key not in ROUTES:
@@ -500,7 +519,10 @@ def shape_problems(key: str, data: Any) -> List[str]:
             if missing:
                 problems.append('a node record lacks %s' % ', '.join(missing))
                 break
+            if isinstance(node.get('metrics'), dict):
+                problems.extend(_metric_problems('node %s: metrics.' % node.get('id'), node['metrics']))
     if key == 'distributed_metrics':
+        problems.extend(_metric_problems('', data))
         for part in ('integration', 'inference'):
             if part in data and not isinstance(data[part], dict):
                 problems.append('"%s" is not an object' % part)

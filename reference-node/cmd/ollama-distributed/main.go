@@ -34,19 +34,35 @@ const usage = `ollama-distributed - Ollama Distributed node (reference implement
 
 Usage:
   ollama-distributed --version | version
-  ollama-distributed --help
+  ollama-distributed --help | help | <command> --help
   ollama-distributed validate --config FILE [--strict]
   ollama-distributed start --config FILE [--dry-run] [--strict]
 
-validate  checks FILE without starting anything: exit 0 and "configuration OK"
-          (after one "<dotted.key>: <warning>" line per warning),
+validate  checks FILE without starting anything: exit 0 and "configuration OK",
+          after one "<dotted.key>: <warning>" line per warning (unknown nested
+          keys, upstream settings this node does not use, defaulted values, an
+          empty cluster.secret);
           exit 2 and one "<dotted.key>: <problem>" line per problem,
           exit 1 when FILE cannot be read or parsed.
+          --strict turns every warning into a problem.
 start     runs the node in the foreground until SIGTERM or SIGINT.
           --dry-run validates, checks every listen address can be bound,
           prints what would start and exits.
---strict  turns every warning into a problem.
+          --strict as for validate.
+
+Relative paths in FILE are resolved against FILE's directory.
 `
+
+// isHelp reports whether a command's arguments ask for help.
+func isHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--help", "-help", "-h":
+			return true
+		}
+	}
+	return false
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -56,6 +72,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
+	}
+	if isHelp(args[1:]) {
+		switch args[0] {
+		case "validate", "start", "version", "--version", "-version", "-v", "help", "--help", "-help", "-h":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
 	}
 	switch args[0] {
 	case "--version", "-version", "version", "-v":
@@ -92,37 +115,17 @@ func parseFlags(name string, args []string, stderr io.Writer, strict, dryRun *bo
 	return *cfg, true
 }
 
-// loadConfig reads and validates a file. err wraps config.ErrUnreadable or
-// is a config.Problems list, which holds the warnings too when strict;
-// otherwise the warnings are returned apart.
-func loadConfig(path string, strict bool) (*config.Config, config.Problems, error) {
-	cfg, err := config.Load(path)
-	if cfg == nil {
-		return nil, nil, err
-	}
-	warnings := cfg.Warnings()
-	if !strict {
-		return cfg, warnings, err
-	}
-	var probs config.Problems
-	errors.As(err, &probs)
-	if probs = append(probs, warnings...); len(probs) > 0 {
-		return cfg, nil, probs
-	}
-	return cfg, nil, nil
-}
-
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	var strict bool
 	path, ok := parseFlags("validate", args, stderr, &strict, nil)
 	if !ok {
 		return exitUsage
 	}
-	_, warnings, err := loadConfig(path, strict)
+	cfg, err := config.LoadWith(path, config.Options{Strict: strict})
 	var probs config.Problems
 	switch {
 	case err == nil:
-		for _, w := range warnings {
+		for _, w := range cfg.Warnings {
 			fmt.Fprintln(stdout, w.String())
 		}
 		fmt.Fprintln(stdout, "configuration OK")
@@ -215,7 +218,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ollama-distributed: "+format+"\n", a...)
 		return code
 	}
-	cfg, warnings, err := loadConfig(path, strict)
+	cfg, err := config.LoadWith(path, config.Options{Strict: strict})
 	var probs config.Problems
 	if errors.As(err, &probs) {
 		return fail(exitProblems, "invalid configuration: %s", probs.Error())
@@ -249,7 +252,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) int {
 		return fail(exitFailure, "cannot open logging.file: %v", err)
 	}
 	defer logger.Close()
-	serve(cfg, api.Listeners{API: ln.api, P2P: ln.p2p, Web: ln.web, APITLS: tlsCfg}, logger.With("node_id", cfg.Node.ID), sig, warnings)
+	serve(cfg, api.Listeners{API: ln.api, P2P: ln.p2p, Web: ln.web, APITLS: tlsCfg}, logger.With("node_id", cfg.Node.ID), sig)
 	return exitOK
 }
 
@@ -257,6 +260,9 @@ func printPlan(w io.Writer, c *config.Config) {
 	scheme := "http"
 	if c.API.TLS.Enabled {
 		scheme = "https"
+	}
+	for _, warn := range c.Warnings {
+		fmt.Fprintln(w, warn.String())
 	}
 	fmt.Fprintln(w, "configuration OK; every listen address can be bound")
 	fmt.Fprintf(w, "would start node %s (%s)\n", c.Node.ID, c.Environment)

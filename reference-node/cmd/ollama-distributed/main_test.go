@@ -122,7 +122,7 @@ func TestValidate(t *testing.T) {
 	}
 
 	bad := filepath.Join(root, "bad.yaml")
-	os.WriteFile(bad, []byte("node: {id: 'no spaces'}\nstorage: {data_dir: relative}\nlogging: {level: loud}\nextra_key: 1\n"), 0o600)
+	os.WriteFile(bad, []byte("node: {id: 'no spaces'}\nstorage: {data_dir: [relative]}\nlogging: {level: loud}\nextra_key: 1\n"), 0o600)
 	code, out, _ = runCLI("validate", "--config", bad)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 2 || len(lines) != 4 {

@@ -62,3 +62,41 @@ func TestClusterSecretWarning(t *testing.T) {
 		t.Errorf("want one configuration warning for cluster.secret at warn level, got %d in:\n%s", n, log)
 	}
 }
+
+// TestOneWarningsPath pins that the empty-secret warning and the warnings
+// found while loading (unknown nested key, defaulted node.id) take one path:
+// validate prints them all before "configuration OK", and --strict makes
+// every one of them a problem for validate and start alike.
+func TestOneWarningsPath(t *testing.T) {
+	root := t.TempDir()
+	nf := writeConfig(t, root, "warnall", nil, "web: {theme: dark}\n")
+	data, _ := os.ReadFile(nf.cfg)
+	doc := strings.Replace(string(data), ", secret: \""+testClusterSecret+"\"", "", 1)
+	doc = strings.Replace(doc, "node: {id: warnall, tags: {role: test}}", "node: {tags: {role: test}}", 1)
+	if err := os.WriteFile(nf.cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"web.theme: ", "node.id: not set", "cluster.secret: is empty"}
+	code, out, _ := runCLI("validate", "--config", nf.cfg)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || lines[3] != "configuration OK" {
+		t.Fatalf("validate: exit %d, %q", code, out)
+	}
+	for i, k := range keys {
+		if !strings.HasPrefix(lines[i], k) {
+			t.Errorf("validate line %d: %q, want %q...", i, lines[i], k)
+		}
+	}
+	code, out, _ = runCLI("validate", "--config", nf.cfg, "--strict")
+	for _, k := range keys {
+		if code != 2 || !strings.Contains(out, k) || strings.Contains(out, "configuration OK") {
+			t.Errorf("validate --strict: exit %d, want %q in %q", code, k, out)
+		}
+	}
+	code, _, errOut := runCLI("start", "--config", nf.cfg, "--dry-run", "--strict")
+	for _, k := range keys {
+		if code != 2 || !strings.Contains(errOut, k) {
+			t.Errorf("start --strict: exit %d, want %q in %q", code, k, errOut)
+		}
+	}
+}

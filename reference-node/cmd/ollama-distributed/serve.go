@@ -20,9 +20,9 @@ import (
 
 // serve runs the node until SIGTERM/SIGINT, then shuts down within 10 s.
 // sig receives SIGTERM/SIGINT; it is set up before the config is even read.
-// warnings are the configuration's warnings, logged once at start.
-func serve(cfg *config.Config, ln api.Listeners, logger *logx.Logger, sig chan os.Signal, warnings config.Problems) {
-	for _, w := range warnings {
+// The configuration's warnings (cfg.Warnings) are logged once at start.
+func serve(cfg *config.Config, ln api.Listeners, logger *logx.Logger, sig chan os.Signal) {
+	for _, w := range cfg.Warnings {
 		logger.Warn("configuration warning", "key", w.Key, "warning", w.Msg)
 	}
 	authn := auth.New(cfg.Security.APIKeys, cfg.Security.JWT.Secret, cfg.Security.JWT.Expiration.D())

@@ -81,14 +81,34 @@ func (st *stats) inference(ok bool, tokens int) {
 	st.tokensTotal += uint64(tokens)
 }
 
+// handleDistributedMetrics answers with upstream's SystemMetrics fields
+// (usage typed as in a node record) plus the integration and inference
+// counters. active_models counts the models this node can serve.
 func (s *Server) handleDistributedMetrics(w http.ResponseWriter, r *http.Request) {
+	m := s.LocalInfo().Metrics
+	models := len(s.store.List())
 	st := &s.stats
 	st.mu.Lock()
-	avg := 0.0
+	avg, errRate := 0.0, 0.0
 	if st.total > 0 {
 		avg = st.latencyMs / float64(st.total)
+		errRate = float64(st.failed) / float64(st.total)
 	}
 	body := map[string]interface{}{
+		"timestamp":         time.Now().UTC().Format(time.RFC3339),
+		"node_id":           s.cfg.Node.ID,
+		"cpu_usage":         m.CPUUsage,
+		"memory_usage":      m.MemoryUsage,
+		"disk_usage":        m.DiskUsage,
+		"memory_percent":    m.MemoryPercent,
+		"disk_percent":      m.DiskPercent,
+		"network_rx":        m.NetworkRX,
+		"network_tx":        m.NetworkTX,
+		"active_models":     models,
+		"active_inferences": s.ActiveInferences(),
+		"requests_per_sec":  s.rate.perSecond(time.Now(), s.started),
+		"avg_response_time": float64(int64(avg*1000)) / 1000,
+		"error_rate":        float64(int64(errRate*10000)) / 10000,
 		"integration": map[string]interface{}{
 			"total_requests":       st.total,
 			"local_requests":       st.local,

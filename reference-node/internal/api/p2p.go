@@ -88,7 +88,7 @@ func (s *Server) LocalInfo() cluster.Local {
 	return cluster.Local{
 		Capabilities: cluster.Capabilities{
 			CPUCores:        runtime.NumCPU(),
-			Memory:          total,
+			Memory:          int64(total),
 			Storage:         int64(s.cfg.Storage.MaxSize),
 			SupportedModels: s.store.Names(),
 			LoadFactor:      float64(s.ActiveInferences()) / float64(s.cfg.Scheduler.WorkerCount),

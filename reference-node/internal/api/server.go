@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type Server struct {
 	router  router
 	limiter *limiter
 	prom    *prom
+	rate    rateMeter
 	stats   stats
 	sched   *scheduler
 	backend *http.Client  // nil without backend.ollama_url
@@ -147,11 +149,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.prom.observe(label, sw.code, time.Since(start))
+		s.rate.add(start)
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", sw.code,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
 	}()
 
 	h := sw.Header()
+	for k, v := range s.cfg.API.Headers { // upstream's api.headers; the contract's headers below win
+		h.Set(k, v)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -163,8 +169,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if corsOK {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Methods", listOr(s.cfg.API.CORS.Methods, "GET, POST, DELETE, OPTIONS"))
+		h.Set("Access-Control-Allow-Headers", listOr(s.cfg.API.CORS.Headers, "Authorization, Content-Type"))
 		h.Set("Access-Control-Max-Age", "600")
 	}
 	if r.Method == http.MethodOptions {
@@ -228,11 +234,24 @@ func (s *Server) originAllowed(origin string) bool {
 		return false
 	}
 	for _, o := range s.cfg.API.CORS.Origins {
-		if o == "*" || strings.EqualFold(strings.TrimRight(o, "/"), origin) {
+		o = strings.ToLower(strings.TrimRight(o, "/"))
+		if o == "*" || o == strings.ToLower(origin) {
+			return true
+		}
+		// upstream's patterns such as http://localhost:* (any port)
+		if ok, _ := path.Match(o, strings.ToLower(origin)); ok && strings.Contains(o, "*") {
 			return true
 		}
 	}
 	return false
+}
+
+// listOr joins a configured list for a header, or gives the default.
+func listOr(list []string, def string) string {
+	if len(list) == 0 {
+		return def
+	}
+	return strings.Join(list, ", ")
 }
 
 func clientIP(r *http.Request) string {

@@ -31,7 +31,7 @@ const GossipPath = "/p2p/v1/gossip"
 // Capabilities is the capability block of a node record.
 type Capabilities struct {
 	CPUCores        int      `json:"cpu_cores"`
-	Memory          uint64   `json:"memory"`
+	Memory          int64    `json:"memory"`
 	Storage         int64    `json:"storage"`
 	SupportedModels []string `json:"supported_models"`
 	Available       bool     `json:"available"`
@@ -120,6 +120,7 @@ type Cluster struct {
 	selfAddrs  map[string]bool // addresses that turned out to be us
 	inflight   map[string]bool // addresses with a gossip request running
 	unreached  map[string]bool // addresses whose last gossip failed (logged once)
+	clashes    map[string]bool // addresses of other nodes with our id (logged once each)
 	dirty      bool            // persistent state changed
 }
 
@@ -330,7 +331,18 @@ func (c *Cluster) receive(g Gossip, addr, remoteIP string) error {
 		// using our id.
 		for _, r := range g.Members {
 			if r.ID == c.self.ID && r.Incarnation != c.self.Incarnation {
-				c.log.Warn("another node uses this node id", "node_id", c.self.ID, "address", addr)
+				other := r.P2PAddress
+				if addr != "" {
+					other = addr
+				}
+				if c.clashes == nil {
+					c.clashes = map[string]bool{}
+				}
+				if !c.clashes[other] {
+					c.clashes[other] = true
+					c.log.Error("another node uses this node id; give every node its own node.id",
+						"node_id", c.self.ID, "address", c.self.P2PAddress, "other_address", other)
+				}
 			}
 		}
 		if addr != "" {

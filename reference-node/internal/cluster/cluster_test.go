@@ -289,3 +289,19 @@ func TestUnreachablePeerLoggedOncePerChange(t *testing.T) {
 		t.Fatalf("want one recovery line, got %d in:\n%s", n, buf.String())
 	}
 }
+
+func TestSameIDIsLoggedOnceNamingBothAddresses(t *testing.T) {
+	var buf bytes.Buffer
+	a := New(Options{ID: "dup", Address: "127.0.0.1:1", P2PAddress: "127.0.0.1:4101",
+		Heartbeat: 100 * time.Millisecond, ElectionTimeout: time.Second, Log: logx.NewWriter("info", &buf)})
+	b := New(Options{ID: "dup", Address: "127.0.0.1:2", P2PAddress: "127.0.0.1:4102",
+		Heartbeat: 100 * time.Millisecond, ElectionTimeout: time.Second})
+	b.self.Incarnation++
+	hear(a, b)
+	hear(a, b)
+	out := buf.String()
+	if strings.Count(out, "another node uses this node id") != 1 || !strings.Contains(out, `"level":"error"`) ||
+		!strings.Contains(out, `"address":"127.0.0.1:4101"`) || !strings.Contains(out, `"other_address":"127.0.0.1:4102"`) {
+		t.Errorf("log:\n%s", out)
+	}
+}

@@ -33,6 +33,13 @@ type Config struct {
 	Backend     Backend                `yaml:"backend"`
 	Performance Performance            `yaml:"performance"`
 	Metadata    map[string]interface{} `yaml:"metadata"` // free-form
+
+	// Warnings are what the file got away with: unknown nested keys,
+	// upstream settings this node does not use, defaulted values and the
+	// allowed but unsafe settings of warnings.go. validate prints them before
+	// "configuration OK", start logs them; strict loading (--strict) turns
+	// them into problems. This is the node's one warnings mechanism.
+	Warnings Problems `yaml:"-"`
 }
 
 // Node identifies this node.
@@ -50,6 +57,9 @@ type API struct {
 	TLS            TLS       `yaml:"tls"`
 	CORS           CORS      `yaml:"cors"`
 	RateLimit      RateLimit `yaml:"rate_limit"`
+	// Headers are added to every API answer (upstream's api.headers); they
+	// cannot replace the security headers of the contract.
+	Headers map[string]string `yaml:"headers"`
 }
 
 // TLS enables HTTPS on the API.
@@ -62,7 +72,9 @@ type TLS struct {
 // CORS controls the Access-Control-Allow-Origin answer.
 type CORS struct {
 	Enabled bool     `yaml:"enabled"`
-	Origins []string `yaml:"origins"`
+	Origins []string `yaml:"origins"` // "*" or origins; "*" inside one matches any characters but "/"
+	Methods []string `yaml:"methods"` // Access-Control-Allow-Methods (upstream's key)
+	Headers []string `yaml:"headers"` // Access-Control-Allow-Headers (upstream's key)
 }
 
 // RateLimit is a per client IP token bucket.
@@ -132,6 +144,7 @@ type Security struct {
 type JWT struct {
 	Secret     string   `yaml:"secret"`
 	Expiration Duration `yaml:"expiration"`
+	Algorithm  string   `yaml:"algorithm"` // upstream's key; only HS256 (or empty)
 }
 
 // Backend optionally names a real Ollama server.
@@ -191,18 +204,42 @@ func (ps Problems) Error() string {
 // ErrUnreadable wraps errors for files that cannot be read or parsed.
 var ErrUnreadable = errors.New("cannot read configuration")
 
-// Load reads, decodes and validates a file. The error is either wrapping
-// ErrUnreadable (file missing or not YAML) or a Problems list.
-func Load(path string) (*Config, error) {
+// Options change how a file is loaded.
+type Options struct {
+	// Strict turns every warning into a problem (the collection's own files).
+	Strict bool
+	// Dir is the directory relative paths are resolved against; Load sets it
+	// to the config file's directory. Empty: relative paths are problems.
+	Dir string
+	// Hostname names this host for the default node.id (os.Hostname if nil).
+	Hostname func() (string, error)
+}
+
+// Load reads, decodes and validates a file with default options.
+func Load(path string) (*Config, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads, decodes and validates a file. The error is either wrapping
+// ErrUnreadable (file missing or not YAML) or a Problems list. Relative
+// paths are resolved against the file's directory.
+func LoadWith(path string, o Options) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	return Parse(data)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
+	}
+	o.Dir = filepath.Dir(abs)
+	return ParseWith(data, o)
 }
 
-// Parse decodes and validates configuration bytes (see Load).
-func Parse(data []byte) (*Config, error) {
+// Parse decodes and validates configuration bytes with default options
+// (relative paths are problems: there is no file to resolve them against).
+func Parse(data []byte) (*Config, error) { return ParseWith(data, Options{}) }
+
+// ParseWith decodes and validates configuration bytes (see LoadWith).
+func ParseWith(data []byte, o Options) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
@@ -210,9 +247,30 @@ func Parse(data []byte) (*Config, error) {
 	cfg := Default()
 	var probs Problems
 	if len(doc.Content) > 0 {
-		decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &probs)
+		decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &probs, &cfg.Warnings)
 	}
-	probs = append(probs, cfg.Validate()...)
+	cfg.resolvePaths(o.Dir)
+	cfg.defaultNodeID(o.Hostname)
+	bad := map[string]bool{}
+	for _, p := range probs {
+		bad[p.Key] = true
+	}
+	for _, p := range cfg.Validate() {
+		if !bad[p.Key] { // a key that failed to decode is reported once
+			probs = append(probs, p)
+		}
+	}
+	for _, p := range probs {
+		bad[p.Key] = true
+	}
+	for _, w := range cfg.settingWarnings() {
+		if !bad[w.Key] { // a key with a problem does not warn too
+			cfg.Warnings = append(cfg.Warnings, w)
+		}
+	}
+	if o.Strict {
+		probs = append(probs, cfg.Warnings...)
+	}
 	cfg.applyDerivedDefaults()
 	if len(probs) > 0 {
 		return cfg, probs
@@ -220,10 +278,11 @@ func Parse(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// decode walks a YAML node into v, reporting unknown keys and type errors by
-// dotted key instead of stopping at the first one. A null value leaves the
-// default in place.
-func decode(n *yaml.Node, v reflect.Value, path string, probs *Problems) {
+// decode walks a YAML node into v, reporting type errors and unknown
+// top-level keys as problems and unknown nested keys as warnings, by dotted
+// key, instead of stopping at the first one. A null value leaves the default
+// in place.
+func decode(n *yaml.Node, v reflect.Value, path string, probs, warns *Problems) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -237,7 +296,9 @@ func decode(n *yaml.Node, v reflect.Value, path string, probs *Problems) {
 		}
 		fields := map[string]int{}
 		for i := 0; i < v.NumField(); i++ {
-			fields[strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]] = i
+			if tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]; tag != "-" {
+				fields[tag] = i
+			}
 		}
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -252,17 +313,34 @@ func decode(n *yaml.Node, v reflect.Value, path string, probs *Problems) {
 			}
 			seen[k] = true
 			idx, ok := fields[k]
-			if !ok {
+			switch {
+			case !ok && path == "":
 				*probs = append(*probs, Problem{child, "unknown key"})
 				continue
+			case !ok:
+				*warns = append(*warns, Problem{child, unknownNested(child)})
+				continue
 			}
-			decode(n.Content[i+1], v.Field(idx), child, probs)
+			decode(n.Content[i+1], v.Field(idx), child, probs, warns)
 		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode && v.Kind() == reflect.String && strings.Contains(n.Value, "${") {
+		val, msg := expandEnv(n.Value)
+		if msg != "" {
+			*probs = append(*probs, Problem{path, msg})
+			return
+		}
+		v.SetString(val)
 		return
 	}
 	out := reflect.New(v.Type())
 	if err := n.Decode(out.Interface()); err != nil {
 		*probs = append(*probs, Problem{path, typeMessage(v.Type(), err)})
+		return
+	}
+	if out.Elem().IsZero() && !v.IsZero() && zeroMeansDefault[path] {
+		*warns = append(*warns, Problem{path, fmt.Sprintf("%q is not allowed here; using the default %v", n.Value, v.Interface())})
 		return
 	}
 	v.Set(out.Elem())

@@ -87,11 +87,11 @@ func TestExampleConfigsAreValid(t *testing.T) {
 	}
 }
 
-// problemsOf parses a config made of the minimal valid base plus extra
-// YAML and returns the problem lines.
+// problemsOf parses a config strictly (warnings are problems, as for the
+// collection's own files) and returns the problem lines.
 func problemsOf(t *testing.T, doc string) []string {
 	t.Helper()
-	_, err := Parse([]byte(doc))
+	_, err := ParseWith([]byte(doc), Options{Strict: true})
 	if err == nil {
 		return nil
 	}
@@ -116,7 +116,7 @@ func TestEveryRule(t *testing.T) {
 		doc  string
 		want string
 	}{
-		{"storage: {data_dir: /srv/n1}\n", "node.id: is required"},
+		{"storage: {data_dir: /srv/n1}\n", "node.id: not set; using"},
 		{"node: {id: 'bad id!'}\nstorage: {data_dir: /srv/n1}\n", `node.id: must match [A-Za-z0-9_-]{1,63} (got "bad id!")`},
 		{"node: {id: " + strings.Repeat("a", 64) + "}\nstorage: {data_dir: /srv}\n", "node.id: must match"},
 		{"node: {id: n1}\n", "storage.data_dir: is required"},
@@ -153,7 +153,8 @@ func TestEveryRule(t *testing.T) {
 		{base + "consensus: {data_dir: state}\n", `consensus.data_dir: must be an absolute path (got "state")`},
 		{base + "cluster: {expected_size: -1}\n", "cluster.expected_size: must be at least 0 (got -1)"},
 		{base + "scheduler: {algorithm: random}\n", `scheduler.algorithm: must be one of round_robin, least_loaded (got "random")`},
-		{base + "scheduler: {worker_count: 0}\n", "scheduler.worker_count: must be at least 1 (got 0)"},
+		{base + "scheduler: {worker_count: 0}\n", `scheduler.worker_count: "0" is not allowed here; using the default 4`},
+		{base + "scheduler: {worker_count: -1}\n", "scheduler.worker_count: must be at least 1 (got -1)"},
 		{base + "scheduler: {queue_size: -5}\n", "scheduler.queue_size: must be at least 0 (got -5)"},
 		{base + "security: {enable_auth: true}\n", "security.jwt.secret: is required when security.enable_auth is true"},
 		{base + "security: {enable_auth: true, jwt: {secret: short}}\n", "security.jwt.secret: must be at least 32 characters when security.enable_auth is true (got 5)"},

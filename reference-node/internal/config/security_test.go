@@ -31,7 +31,7 @@ func TestClusterSecretAndLimits(t *testing.T) {
 	if c.API.MaxConnections != 256 {
 		t.Errorf("api.max_connections default %d, want 256", c.API.MaxConnections)
 	}
-	ws := c.Warnings()
+	ws := c.Warnings
 	if len(ws) != 1 || ws[0].Key != "cluster.secret" || !strings.Contains(ws[0].Msg, "is empty") {
 		t.Errorf("warnings without a secret: %v", ws)
 	}
@@ -40,7 +40,7 @@ func TestClusterSecretAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ws := c.Warnings(); len(ws) != 0 || c.Cluster.Secret != strings.Repeat("s", 32) || c.API.MaxConnections != 8 {
+	if ws := c.Warnings; len(ws) != 0 || c.Cluster.Secret != strings.Repeat("s", 32) || c.API.MaxConnections != 8 {
 		t.Errorf("with a 32-character secret: warnings %v, secret %q, max_connections %d", ws, c.Cluster.Secret, c.API.MaxConnections)
 	}
 }

@@ -14,6 +14,16 @@ import (
 // NodeIDPattern is the allowed shape of node.id.
 var NodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 
+// httpToken is an HTTP method or header name.
+var httpToken = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
+
+// reservedHeaders are answered by the node itself (contract section 3).
+var reservedHeaders = map[string]bool{
+	"content-type": true, "content-length": true, "x-content-type-options": true, "x-frame-options": true,
+	"x-xss-protection": true, "cache-control": true, "www-authenticate": true, "retry-after": true,
+	"allow": true, "vary": true, "server": true, "set-cookie": true,
+}
+
 // MinSecretLen is the minimum length of API keys, the JWT secret and the
 // cluster secret.
 const MinSecretLen = 32
@@ -100,6 +110,21 @@ func (c *Config) Validate() Problems {
 			add(fmt.Sprintf("api.cors.origins[%d]", i), "must not be empty")
 		}
 	}
+	for i, m := range c.API.CORS.Methods {
+		if !httpToken.MatchString(m) {
+			add(fmt.Sprintf("api.cors.methods[%d]", i), "must be an HTTP method like GET (got %q)", m)
+		}
+	}
+	for name := range c.API.Headers {
+		switch low := strings.ToLower(name); {
+		case !httpToken.MatchString(name):
+			add("api.headers", "%q is not a header name", name)
+		case strings.HasPrefix(low, "access-control-"):
+			add("api.headers", "%s is set by api.cors, not here", name)
+		case reservedHeaders[low]:
+			add("api.headers", "%s is set by the node and cannot be changed", name)
+		}
+	}
 	atLeast("api.rate_limit.requests_per_minute", c.API.RateLimit.RequestsPerMinute, 1)
 	atLeast("api.rate_limit.burst_size", c.API.RateLimit.BurstSize, 1)
 
@@ -171,6 +196,9 @@ func (c *Config) Validate() Problems {
 		}
 	}
 	positive("security.jwt.expiration", c.Security.JWT.Expiration)
+	if a := c.Security.JWT.Algorithm; a != "" && a != "HS256" {
+		add("security.jwt.algorithm", "must be HS256, the only algorithm this node signs and checks (got %q)", a)
+	}
 
 	if u := c.Backend.OllamaURL; u != "" {
 		p, err := url.Parse(u)

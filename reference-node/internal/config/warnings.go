@@ -1,8 +1,10 @@
 package config
 
-// Warnings lists what is allowed but unsafe, one Problem per key. validate
-// prints them before "configuration OK"; --strict makes them problems.
-func (c *Config) Warnings() Problems {
+// settingWarnings lists what is allowed but unsafe, one Problem per key.
+// ParseWith adds them to Config.Warnings, after the warnings found while
+// decoding, so they take the same path: validate prints them before
+// "configuration OK"; --strict makes them problems.
+func (c *Config) settingWarnings() Problems {
 	var ws Problems
 	if c.Cluster.Secret == "" {
 		ws = append(ws, Problem{"cluster.secret", "is empty: the p2p port accepts requests from anyone who can reach it; " +

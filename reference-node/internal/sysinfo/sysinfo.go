@@ -4,25 +4,57 @@ package sysinfo
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
-// Sample is one reading. Usages are percentages (0-100).
+// Sample is one reading, typed as upstream's NodeMetrics (contract section
+// 3): CPU and the *_percent fields are percentages (0-100), memory and disk
+// usage are bytes in use, network figures bytes per second.
 type Sample struct {
-	CPUUsage    float64 `json:"cpu_usage"`
-	MemoryUsage float64 `json:"memory_usage"`
-	DiskUsage   float64 `json:"disk_usage"`
-	NetworkRX   uint64  `json:"network_rx"`
-	NetworkTX   uint64  `json:"network_tx"`
+	CPUUsage      float64 `json:"cpu_usage"`
+	MemoryUsage   Int     `json:"memory_usage"`
+	DiskUsage     Int     `json:"disk_usage"`
+	MemoryPercent float64 `json:"memory_percent"`
+	DiskPercent   float64 `json:"disk_percent"`
+	NetworkRX     Int     `json:"network_rx"`
+	NetworkTX     Int     `json:"network_tx"`
 }
 
-// Sampler remembers the previous CPU counters so it can report a rate.
+// Int is an integer that also decodes from a JSON float (truncated), so a
+// node can read the records of a peer that still sends the old percentage
+// floats during a rolling upgrade.
+type Int int64
+
+// UnmarshalJSON accepts any JSON number.
+func (i *Int) UnmarshalJSON(b []byte) error {
+	var f json.Number
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if n, err := f.Int64(); err == nil {
+		*i = Int(n)
+		return nil
+	}
+	v, err := f.Float64()
+	if err != nil {
+		return err
+	}
+	*i = Int(v)
+	return nil
+}
+
+// Sampler remembers the previous CPU and network counters so it can report
+// rates.
 type Sampler struct {
 	path              string // filesystem whose usage is reported
 	prevIdle, prevAll uint64
+	prevRX, prevTX    uint64
+	prevAt            time.Time
 }
 
 // NewSampler reports disk usage of the filesystem holding path.
@@ -32,20 +64,29 @@ func NewSampler(path string) *Sampler { return &Sampler{path: path} }
 func (s *Sampler) Read() Sample {
 	var out Sample
 	if idle, all, ok := cpuTimes(); ok {
-		if s.prevAll > 0 && all > s.prevAll {
+		// Since the previous sample; the first one covers the time since boot.
+		if all > s.prevAll && idle >= s.prevIdle {
 			busy := float64((all - s.prevAll) - (idle - s.prevIdle))
 			out.CPUUsage = round(100 * busy / float64(all-s.prevAll))
 		}
 		s.prevIdle, s.prevAll = idle, all
 	}
-	if total, avail := MemInfo(); total > 0 {
-		out.MemoryUsage = round(100 * float64(total-avail) / float64(total))
+	if total, avail := MemInfo(); total > 0 && avail <= total {
+		out.MemoryUsage = Int(total - avail)
+		out.MemoryPercent = round(100 * float64(total-avail) / float64(total))
 	}
 	var st syscall.Statfs_t
 	if syscall.Statfs(s.path, &st) == nil && st.Blocks > 0 {
-		out.DiskUsage = round(100 * float64(st.Blocks-st.Bfree) / float64(st.Blocks))
+		out.DiskUsage = Int((st.Blocks - st.Bfree) * uint64(st.Bsize))
+		out.DiskPercent = round(100 * float64(st.Blocks-st.Bfree) / float64(st.Blocks))
 	}
-	out.NetworkRX, out.NetworkTX = netBytes()
+	now := time.Now()
+	rx, tx := netBytes()
+	if el := now.Sub(s.prevAt).Seconds(); !s.prevAt.IsZero() && el > 0 && rx >= s.prevRX && tx >= s.prevTX {
+		out.NetworkRX = Int(float64(rx-s.prevRX) / el)
+		out.NetworkTX = Int(float64(tx-s.prevTX) / el)
+	}
+	s.prevRX, s.prevTX, s.prevAt = rx, tx, now
 	return out
 }
 

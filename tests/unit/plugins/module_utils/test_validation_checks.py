@@ -346,6 +346,19 @@ def test_config_missing_and_wrong_owner() -> None:
 
 # -- api, performance -----------------------------------------------------------
 
+def test_api_shape_problems_node_metrics_typed_as_upstream() -> None:
+    good = {'cpu_usage': 12.5, 'memory_usage': 2147483648, 'disk_usage': 10737418240,
+            'memory_percent': 25.0, 'disk_percent': 50.0, 'network_rx': 100, 'network_tx': 0}
+    node = {'id': 'a', 'address': 'x:1', 'status': 'online', 'metrics': good}
+    assert checks.shape_problems('distributed_nodes', {'nodes': [node], 'total': 1}) == []
+    old = dict(node, metrics=dict(good, memory_usage=43.2, disk_usage=61.0, disk_percent=61.0))
+    assert checks.shape_problems('v1_nodes', {'nodes': [old], 'total': 1}) == [
+        'node a: metrics.memory_usage is 43.2, not an integer number of bytes',
+        'node a: metrics.disk_usage is 61.0, not an integer number of bytes']
+    metrics = {'integration': {}, 'inference': {}, 'memory_percent': 250, 'memory_usage': 1}
+    assert checks.shape_problems('distributed_metrics', metrics) == ['memory_percent is 250, not a percentage 0-100']
+
+
 def test_api_shape_problems() -> None:
     assert checks.shape_problems('tags', {'models': None}) == ['"models" is NoneType, not a list']
     assert checks.shape_problems('health', {'status': 'ok'})[-1] == "status is 'ok', not healthy/degraded/unhealthy"
