@@ -90,18 +90,18 @@ class Lab:
     def build_go(self, rel: str, name: str, edit: Callable[[str], str] = lambda s: s) -> tuple[Path | None, str]:
         """The operator's own build of one of upstream's single-file Go examples.
 
-        This script never builds upstream's code: build ``rel`` by hand from the
-        fetched copy (``go build -o <dir>/<name>``; for the API client, point
-        its base URL at this run's first port first, as ``edit`` shows) and pass
-        the directory as ``--examples-bin``.
+        This script never builds upstream's code; it runs executables named
+        ``<name>`` found in ``--examples-bin``, made by the operator from the
+        fetched copy (the API client with its base URL at this run's first port,
+        as ``edit`` shows).
         """
         exe = self.examples_bin / name if self.examples_bin else None
         if exe and exe.is_file() and os.access(exe, os.X_OK):
             return exe, ""
         want = edit("http://localhost:8080")
-        return None, (f"not run: no prebuilt {name} (build {rel} by hand from the fetched copy"
+        return None, (f"not run: no executable {name} for {rel} in --examples-bin"
                       + (f", base URL {want}" if want != "http://localhost:8080" else "")
-                      + ", and pass its directory as --examples-bin)")
+                      + ")")
 
     def move_ports(self, text: str) -> str:
         """Rewrite upstream's hard-coded ports (and wildcard hosts) to this run's loopback ports."""
