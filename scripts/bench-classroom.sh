@@ -25,7 +25,7 @@ forks=${2:-$students}
 [[ "$students" =~ ^[1-9][0-9]*$ ]] || die "students: expected a positive number, found '$students'"
 [[ "$forks" =~ ^[1-9][0-9]*$ ]] || die "forks: expected a positive number, found '$forks'"
 
-"$OLLAMA_LAB_ROOT/scripts/bootstrap.sh" >/dev/null
+"$OLLAMA_LAB_ROOT/scripts/bootstrap.sh" --test >/dev/null
 "$OLLAMA_LAB_ROOT/scripts/ensure-docker.sh" >/dev/null
 image=$(test_image)
 export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"

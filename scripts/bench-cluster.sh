@@ -31,7 +31,7 @@ for arg in "$@"; do
   esac
 done
 
-"$OLLAMA_LAB_ROOT/scripts/bootstrap.sh" >/dev/null
+"$OLLAMA_LAB_ROOT/scripts/bootstrap.sh" --test >/dev/null
 export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"
 inv=inventories/local
 out=$(mktemp -d "${TMPDIR:-/tmp}/bench-cluster.XXXXXX")

@@ -7,7 +7,7 @@
 #
 # On a fresh Debian 12 machine (as root, or with passwordless sudo; PyPI and
 # the Debian mirror reachable) it installs what it needs first:
-#   - scripts/bootstrap.sh: .venv/ from requirements.txt, .collections/ link;
+#   - scripts/bootstrap.sh --test: .venv/ from requirements-test.txt, .collections/ link;
 #   - Debian packages the selected stages need, when missing: git, chromium
 #     (unit: browser tests), shellcheck
 #     (sanity), golang-go + golang-gopkg-yaml.v3-dev (go; unit: the
@@ -179,7 +179,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt_install "${need_pkgs[@]}"
 fi
 
-scripts/bootstrap.sh
+scripts/bootstrap.sh --test
 export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 record setup 0 "$((SECONDS - setup_start))" "packages, .venv, .collections"
