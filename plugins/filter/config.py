@@ -26,9 +26,17 @@ import re
 from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import BOOL_NEED, read_bool
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_rules import (
+    LAB_ORIGIN_PROFILES,
+    check_cluster_secrets,
+    check_node_rules,
+    lab_origins,
+    layout_variable,
+)
 
 PROFILES = ("development", "testing", "production")
-SECRET_KEYS = ("security.jwt.secret", "security.api_keys")
+SECRET_KEYS = ("security.jwt.secret", "security.api_keys", "cluster.secret")
 MIN_SECRET = 32
 
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -74,6 +82,7 @@ SCHEMA: dict[str, Any] = {
     "consensus.heartbeat_time": "duration",
     "consensus.election_timeout": "duration",
     "cluster.expected_size": ("int", 0, 10000),
+    "cluster.secret": "secret",
     "scheduler.algorithm": ("enum", ("round_robin", "least_loaded")),
     "scheduler.worker_count": ("int", 1, 1024),
     "scheduler.queue_size": ("int", 1, 1000000),
@@ -187,7 +196,8 @@ def _nest(dotted: str, value: Any) -> dict:
 class _Built:
     """One node's merged configuration and where each key came from."""
 
-    LAYERS = ("defaults", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys")
+    LAYERS = ("defaults", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys",
+              "cluster_secret")
 
     def __init__(self, node_input: Mapping, defaults: Mapping, profiles: Mapping) -> None:
         self.host = str(node_input.get("host") or _get(node_input, "node.host") or "?")
@@ -210,6 +220,8 @@ class _Built:
         for field, key in WIRING:
             if field in self.node and self.node[field] is not None:
                 wiring = config_merge(wiring, _nest(key, self.node[field]))
+        if self.profile in LAB_ORIGIN_PROFILES:
+            wiring = config_merge(wiring, _nest("api.cors.origins", lab_origins(node_input.get("peers") or [])))
 
         layers: list[Mapping] = [defaults, profile_layer, wiring]
         for name in ("overrides", "node_overrides"):
@@ -225,9 +237,23 @@ class _Built:
         layers.append({"security": {"jwt": {"secret": secret}}} if secret not in (None, "") else {})
         keys = node_input.get("api_keys")
         layers.append({"security": {"api_keys": keys}} if keys not in (None, []) else {})
+        cluster_secret = node_input.get("cluster_secret")
+        layers.append({"cluster": {"secret": cluster_secret}} if cluster_secret not in (None, "") else {})
 
         for rank, layer in enumerate(layers):
             _merge_into(self.config, layer, rank, self.origins)
+        self._read_booleans()
+
+    def _read_booleans(self) -> None:
+        # "false", "no", "0" (quoted YAML, INI, -e) are booleans, not true strings.
+        for key, kind in SCHEMA.items():
+            value = _get(self.config, key, _Missing)
+            if kind != "bool" or value is _Missing or isinstance(value, bool):
+                continue
+            wanted, _problem = read_bool(value, key)
+            parent = _get(self.config, key.rsplit(".", 1)[0]) if "." in key else self.config
+            if wanted is not None and _is_map(parent):
+                parent[key.rsplit(".", 1)[-1]] = wanted
 
     # which variable set a key ------------------------------------------------
     def rank_of(self, dotted: str) -> int:
@@ -252,7 +278,7 @@ class _Built:
         if layer == "profile":
             return f"{dotted} (configure_profile {self.profile})"
         if layer == "layout":
-            return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
+            return layout_variable(self.node, dotted)
         if layer in ("overrides", "node_overrides"):
             return f"configure_{layer}.{dotted}"
         return f"configure_{layer}"
@@ -302,6 +328,8 @@ def config_redact(config: Mapping, placeholder: str = "<redacted>") -> dict:
                 security["jwt"]["secret"] = placeholder
         if isinstance(security.get("api_keys"), list):
             security["api_keys"] = [placeholder] * len(security["api_keys"])
+    if _is_map(result.get("cluster")) and result["cluster"].get("secret") not in (None, ""):
+        result["cluster"] = dict(result["cluster"], secret=placeholder)
     return result
 
 
@@ -350,7 +378,7 @@ def _check_value(kind: Any, value: Any, secret: bool = False) -> str | None:
     if base == "str":
         return None if isinstance(value, str) else f"found {got}, need a string"
     if base == "bool":
-        return None if isinstance(value, bool) else f"found {got}, need true or false"
+        return None if isinstance(value, bool) else f"found {got}, need {BOOL_NEED}"
     if base == "node_id":
         if isinstance(value, str) and NODE_ID_RE.match(value):
             return None
@@ -488,6 +516,7 @@ def _check_node(built: _Built) -> None:
                           f"{cfg['consensus']['election_timeout']} is less than twice consensus.heartbeat_time "
                           f"({cfg['consensus']['heartbeat_time']}); members would flap offline")
     _check_security(built, valid)
+    check_node_rules(built, valid, _weak_reason)
 
 
 def _check_security(built: _Built, valid: Mapping[str, bool]) -> None:
@@ -550,7 +579,7 @@ class _Peer:
         self.config = config_merge({}, *wired)
 
     def var(self, dotted: str) -> str:
-        return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
+        return layout_variable(self.node, dotted)
 
 
 def config_problems(node_inputs: Sequence[Mapping], defaults: Mapping, profiles: Mapping) -> list[str]:
@@ -580,6 +609,7 @@ def config_problems(node_inputs: Sequence[Mapping], defaults: Mapping, profiles:
     problems.extend(_check_ids(built))
     problems.extend(_check_ports(built))
     problems.extend(_check_bootstrap(built))
+    problems.extend(check_cluster_secrets(_clusters(built)))
     return problems
 
 
