@@ -26,7 +26,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import BOOL_NEED, read_bool
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import BOOL_NEED, plain, read_bool
 from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_rules import (
     LAB_ORIGIN_PROFILES,
     check_cluster_secrets,
@@ -305,7 +305,7 @@ def config_build(node_input: Mapping, defaults: Mapping, profiles: Mapping) -> d
     """
     if not _is_map(node_input):
         raise AnsibleFilterError("config_build: expected the node input dict")
-    built = _Built(node_input, defaults or {}, profiles or {})
+    built = _Built(plain(node_input), plain(defaults or {}), plain(profiles or {}))
     return {
         "config": built.config,
         "origins": {k: built.var(k) for k in sorted(built.origins)},
@@ -586,6 +586,7 @@ def config_problems(node_inputs: Sequence[Mapping], defaults: Mapping, profiles:
     """Check every node of every cluster in ``node_inputs``; return all problems."""
     if not isinstance(node_inputs, (list, tuple)):
         raise AnsibleFilterError("config_problems: expected a list of node inputs")
+    node_inputs, defaults, profiles = plain(node_inputs), plain(defaults), plain(profiles)
     problems: list[str] = []
     built: list[Any] = []
     hosts: set[str] = set()

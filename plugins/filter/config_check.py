@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import plain
 from ansible_collections.ollama_lab.distributed.plugins.filter.config import (
     config_build,
     config_problems,
@@ -34,6 +35,7 @@ def config_check_play(inputs: Sequence[Any], hosts: Sequence[str], defaults: Map
     """
     if len(inputs) != len(hosts):
         raise AnsibleFilterError("config_check_play: expected one input per host")
+    inputs, hosts, defaults, profiles = plain(inputs), plain(hosts), plain(defaults), plain(profiles)
     by_cluster: dict[str, list[Mapping]] = {}
     cluster_of: dict[str, str] = {}
     members: dict[str, list[str]] = {}

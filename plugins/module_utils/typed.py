@@ -11,7 +11,7 @@ case, as YAML booleans, strings (INI inventories, quoted YAML, -e) or numbers.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
@@ -83,3 +83,15 @@ def _range(low: Optional[int], high: Optional[int]) -> str:
     if high is not None:
         return f" of at most {high}"
     return ""
+
+
+def plain(value: Any) -> Any:
+    """A plain-Python copy of templated data (ansible-core 2.19 hands filters lazy containers,
+    whose every access and deep copy goes through the templar: copying once makes the checks cheap)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
