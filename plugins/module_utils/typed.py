@@ -8,7 +8,10 @@ Ansible's own reading (``boolean()``): true/false, yes/no, on/off, 1/0 in any
 case, as YAML booleans, strings (INI inventories, quoted YAML, -e) or numbers.
 """
 
+from __future__ import absolute_import, division, print_function
 from __future__ import annotations
+
+__metaclass__ = type
 
 import json
 from typing import Any, Mapping, Optional, Tuple

@@ -10,7 +10,10 @@ unshared cluster secret. Each message names the variable the operator set
 (``layout_api_port_base``, not ``layout_node.api_listen``).
 """
 
+from __future__ import absolute_import, division, print_function
 from __future__ import annotations
+
+__metaclass__ = type
 
 import re
 from typing import Any, Callable, Mapping, Optional, Sequence
