@@ -14,6 +14,7 @@ from __future__ import annotations
 __metaclass__ = type
 
 import json
+import math
 from typing import Any, Mapping, Optional, Tuple
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
@@ -73,7 +74,7 @@ def read_number(value: Any, variable: str, low: Optional[float] = None,
         number = float(value)
     except (TypeError, ValueError):
         return None, f"{variable}: found {show(value)}, need {need}"
-    if number != number or (low is not None and number < low) or (above is not None and number <= above):
+    if math.isnan(number) or (low is not None and number < low) or (above is not None and number <= above):
         return None, f"{variable}: found {show(value)}, need {need}"
     return number, None
 

@@ -38,8 +38,8 @@ def test_every_playbook_checks_its_hosts_first(playbook: str) -> None:
     ("site.yml", "ollama_hosts", "empty_group"),
     ("classroom.yml", "classroom_hosts", "clasroom"),
 ])
-def test_a_misspelled_or_empty_group_fails_and_is_named(tmp_path: Path, playbook: str, variable: str,
-                                                         group: str) -> None:
+def test_a_misspelled_or_empty_group_fails_and_is_named(
+        tmp_path: Path, playbook: str, variable: str, group: str) -> None:
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({
         "ollama_nodes": {"hosts": {"n1": {"ansible_connection": "local"}}},
