@@ -28,9 +28,17 @@ import re
 from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import BOOL_NEED, plain, read_bool
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_rules import (
+    LAB_ORIGIN_PROFILES,
+    check_cluster_secrets,
+    check_node_rules,
+    lab_origins,
+    layout_variable,
+)
 
 PROFILES = ("development", "testing", "production")
-SECRET_KEYS = ("security.jwt.secret", "security.api_keys")
+SECRET_KEYS = ("security.jwt.secret", "security.api_keys", "cluster.secret")
 MIN_SECRET = 32
 
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -76,6 +84,7 @@ SCHEMA: dict[str, Any] = {
     "consensus.heartbeat_time": "duration",
     "consensus.election_timeout": "duration",
     "cluster.expected_size": ("int", 0, 10000),
+    "cluster.secret": "secret",
     "scheduler.algorithm": ("enum", ("round_robin", "least_loaded")),
     "scheduler.worker_count": ("int", 1, 1024),
     "scheduler.queue_size": ("int", 1, 1000000),
@@ -189,7 +198,8 @@ def _nest(dotted: str, value: Any) -> dict:
 class _Built:
     """One node's merged configuration and where each key came from."""
 
-    LAYERS = ("defaults", "base_profile", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys")
+    LAYERS = ("defaults", "base_profile", "profile", "layout", "overrides", "node_overrides", "jwt_secret", "api_keys",
+              "cluster_secret")
 
     def __init__(self, node_input: Mapping, defaults: Mapping, profiles: Mapping) -> None:
         self.host = str(node_input.get("host") or _get(node_input, "node.host") or "?")
@@ -212,6 +222,8 @@ class _Built:
         for field, key in WIRING:
             if field in self.node and self.node[field] is not None:
                 wiring = config_merge(wiring, _nest(key, self.node[field]))
+        if self.profile in LAB_ORIGIN_PROFILES:
+            wiring = config_merge(wiring, _nest("api.cors.origins", lab_origins(node_input.get("peers") or [])))
 
         base = node_input.get("base_profile")
         layers: list[Mapping] = [defaults, base if _is_map(base) else {}, profile_layer, wiring]
@@ -228,9 +240,23 @@ class _Built:
         layers.append({"security": {"jwt": {"secret": secret}}} if secret not in (None, "") else {})
         keys = node_input.get("api_keys")
         layers.append({"security": {"api_keys": keys}} if keys not in (None, []) else {})
+        cluster_secret = node_input.get("cluster_secret")
+        layers.append({"cluster": {"secret": cluster_secret}} if cluster_secret not in (None, "") else {})
 
         for rank, layer in enumerate(layers):
             _merge_into(self.config, layer, rank, self.origins)
+        self._read_booleans()
+
+    def _read_booleans(self) -> None:
+        # "false", "no", "0" (quoted YAML, INI, -e) are booleans, not true strings.
+        for key, kind in SCHEMA.items():
+            value = _get(self.config, key, _Missing)
+            if kind != "bool" or value is _Missing or isinstance(value, bool):
+                continue
+            wanted, _problem = read_bool(value, key)
+            parent = _get(self.config, key.rsplit(".", 1)[0]) if "." in key else self.config
+            if wanted is not None and _is_map(parent):
+                parent[key.rsplit(".", 1)[-1]] = wanted
 
     # which variable set a key ------------------------------------------------
     def rank_of(self, dotted: str) -> int:
@@ -257,7 +283,7 @@ class _Built:
         if layer == "base_profile":
             return f"{dotted} (configure_base_profile)"
         if layer == "layout":
-            return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
+            return layout_variable(self.node, dotted)
         if layer in ("overrides", "node_overrides"):
             return f"configure_{layer}.{dotted}"
         return f"configure_{layer}"
@@ -284,7 +310,7 @@ def config_build(node_input: Mapping, defaults: Mapping, profiles: Mapping) -> d
     """
     if not _is_map(node_input):
         raise AnsibleFilterError("config_build: expected the node input dict")
-    built = _Built(node_input, defaults or {}, profiles or {})
+    built = _Built(plain(node_input), plain(defaults or {}), plain(profiles or {}))
     return {
         "config": built.config,
         "origins": {k: built.var(k) for k in sorted(built.origins)},
@@ -307,6 +333,8 @@ def config_redact(config: Mapping, placeholder: str = "<redacted>") -> dict:
                 security["jwt"]["secret"] = placeholder
         if isinstance(security.get("api_keys"), list):
             security["api_keys"] = [placeholder] * len(security["api_keys"])
+    if _is_map(result.get("cluster")) and result["cluster"].get("secret") not in (None, ""):
+        result["cluster"] = dict(result["cluster"], secret=placeholder)
     return result
 
 
@@ -355,7 +383,7 @@ def _check_value(kind: Any, value: Any, secret: bool = False) -> str | None:
     if base == "str":
         return None if isinstance(value, str) else f"found {got}, need a string"
     if base == "bool":
-        return None if isinstance(value, bool) else f"found {got}, need true or false"
+        return None if isinstance(value, bool) else f"found {got}, need {BOOL_NEED}"
     if base == "node_id":
         if isinstance(value, str) and NODE_ID_RE.match(value):
             return None
@@ -493,6 +521,7 @@ def _check_node(built: _Built) -> None:
                           f"{cfg['consensus']['election_timeout']} is less than twice consensus.heartbeat_time "
                           f"({cfg['consensus']['heartbeat_time']}); members would flap offline")
     _check_security(built, valid)
+    check_node_rules(built, valid, _weak_reason)
 
 
 def _check_security(built: _Built, valid: Mapping[str, bool]) -> None:
@@ -555,13 +584,14 @@ class _Peer:
         self.config = config_merge({}, *wired)
 
     def var(self, dotted: str) -> str:
-        return f"layout_node.{WIRED_FROM.get(dotted, dotted)}"
+        return layout_variable(self.node, dotted)
 
 
 def config_problems(node_inputs: Sequence[Mapping], defaults: Mapping, profiles: Mapping) -> list[str]:
     """Check every node of every cluster in ``node_inputs``; return all problems."""
     if not isinstance(node_inputs, (list, tuple)):
         raise AnsibleFilterError("config_problems: expected a list of node inputs")
+    node_inputs, defaults, profiles = plain(node_inputs), plain(defaults), plain(profiles)
     problems: list[str] = []
     built: list[Any] = []
     hosts: set[str] = set()
@@ -585,6 +615,7 @@ def config_problems(node_inputs: Sequence[Mapping], defaults: Mapping, profiles:
     problems.extend(_check_ids(built))
     problems.extend(_check_ports(built))
     problems.extend(_check_bootstrap(built))
+    problems.extend(check_cluster_secrets(_clusters(built)))
     return problems
 
 

@@ -14,6 +14,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import read_bool
 
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 
@@ -91,7 +92,13 @@ def node_layout(
     nodes: dict[str, dict[str, Any]] = {}
     ids: dict[str, str] = {}
 
-    bootstraps = [h for h in cluster_hosts if bool(hostvars[h].get("layout_bootstrap", False))]
+    bootstraps = []
+    for host in cluster_hosts:
+        wanted, problem = read_bool(hostvars[host].get("layout_bootstrap", False), "layout_bootstrap")
+        if problem:
+            problems.append(f"{host}: {problem}")
+        elif wanted:
+            bootstraps.append(host)
     if len(bootstraps) > 1:
         problems.append(
             f"{', '.join(bootstraps)}: layout_bootstrap: true on {len(bootstraps)} hosts, "
@@ -150,6 +157,15 @@ def node_layout(
             "p2p_listen": f"{bind}:{p2p_port}",
             "p2p_advertise": f"{address}:{p2p_port}",
             "bootstrap": host == bootstrap_host,
+            # The inventory variable behind each computed value, for messages.
+            "variables": {
+                "api_port": "layout_api_port" if "layout_api_port" in hvars else "layout_api_port_base",
+                "web_port": ("layout_web_port" if "layout_web_port" in hvars
+                             else "layout_api_port_base + layout_web_port_offset"),
+                "p2p_port": "layout_p2p_port" if "layout_p2p_port" in hvars else "layout_p2p_port_base",
+                "address": ("layout_address" if hvars.get("layout_address")
+                            else "layout_bind_address" if loopback_only else "ansible_host"),
+            },
             "expected_size": len(cluster_hosts),
             "service_manager": _service_manager(hvars, str(setting["service_manager"])),
             "config_file": f"{setting['config_dir']}/{node_id}.yaml",

@@ -15,6 +15,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.checks import CATEGORIES
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import parse_prometheus
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import read_bool
 
 #: Which probe sections each category needs: host (validate_probe), api (validate_api_probe), http (uri), config.
 NEEDS: Dict[str, Dict[str, List[str]]] = dict(
@@ -76,6 +77,9 @@ def validation_config_doc(content: Any, encoded: bool = True) -> Dict[str, Any]:
     """
     import yaml  # controller side: PyYAML is a dependency of ansible-core
 
+    encoded, problem = read_bool(encoded, 'validation_config_doc encoded')
+    if problem:
+        raise AnsibleFilterError(problem)
     try:
         text = base64.b64decode(content).decode('utf-8') if encoded else str(content)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:

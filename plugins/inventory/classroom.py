@@ -74,11 +74,11 @@ options:
         type: str
         choices: [vm_per_node, single_host]
       port_base:
-        description: API port of the first node (web = api + 1).
+        description: API port of the first node (web = api + 1), 1024-65535.
         type: int
         default: 8080
       p2p_port_base:
-        description: P2P port of the first node.
+        description: P2P port of the first node, 1024-65535.
         type: int
         default: 4001
       profile:
@@ -204,6 +204,8 @@ from typing import Any
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
+# Nodes run as an unprivileged service user: no port below 1024.
+MIN_PORT = 1024
 TOPOLOGIES = ('vm_per_node', 'single_host')
 PROFILES = ('development', 'testing', 'production')
 ID_RE = re.compile(r'^[a-z0-9][a-z0-9-]{0,30}$')
@@ -403,7 +405,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             settings['profile'] = self._choice('defaults.profile', raw['profile'], PROFILES) or 'development'
         for key in ('port_base', 'p2p_port_base'):
             if key in raw:
-                settings[key] = self._int('defaults.' + key, raw[key], 1, 65535)
+                settings[key] = self._int('defaults.' + key, raw[key], MIN_PORT, 65535)
         if 'nodes_per_student' in raw:
             settings['nodes_per_student'] = self._int('defaults.nodes_per_student', raw['nodes_per_student'], 1, 32) or 3
         settings['vars'] = self._vars_map('defaults.vars', raw.get('vars'))
@@ -474,7 +476,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         many = student.topology == 'single_host'
         for key, count, what in (('port_base', 2 * nodes if many else 2, 'api/web'),
                                  ('p2p_port_base', nodes if many else 1, 'p2p')):
-            number = self._int(where + '.' + key, entry[key], 1, 65535) if key in entry else settings[key]
+            number = self._int(where + '.' + key, entry[key], MIN_PORT, 65535) if key in entry else settings[key]
             if number is None:
                 continue  # reported above, or an invalid defaults.<key> reported there
             if student.topology and number + count - 1 > 65535:

@@ -2,7 +2,11 @@
 
 Run as ``python3 -c <this file's text> <json request>``; prints one JSON
 document. It only reads the filesystem and /proc: nothing is changed.
-Request: {"paths": [...], "commands": [...], "ports": [...], "own_names": [...]}.
+Request: {"paths": [...], "commands": [...], "ports": [...], "own_names": [...],
+"own_configs": [...]}. A port holder is this node's own service only when its
+name is one of own_names and, when own_configs is given, its command line
+names one of those config files: another cluster's ollama-distributed on the
+same machine is not ours.
 """
 import json
 import os
@@ -61,9 +65,9 @@ def listening_inodes(ports):
     return inodes
 
 
-def process(pid, own_names):
+def process(pid, own_names, own_configs=()):
     """A process holding a port: its names (executable, comm and argv[0]
-    basenames), command line, and whether it is one of own_names."""
+    basenames), command line, and whether it is this node's own service."""
     info = {"pid": int(pid), "names": []}
     try:
         info["names"].append(os.path.basename(os.readlink("/proc/%s/exe" % pid)).replace(" (deleted)", ""))
@@ -74,6 +78,7 @@ def process(pid, own_names):
             info["names"].append(stream.read().strip())
     except (IOError, OSError):
         pass
+    argv = []
     try:
         with open("/proc/%s/cmdline" % pid, "rb") as stream:
             argv = stream.read().split(b"\0")
@@ -83,12 +88,19 @@ def process(pid, own_names):
     except (IOError, OSError):
         info["cmdline"] = ""
     name = info["names"][0] if info["names"] else "?"
-    info["own"] = bool(set(info["names"]) & set(own_names))
+    args = [a.decode("utf-8", "replace") for a in argv if a]
+    named = bool(set(info["names"]) & set(own_names))
+    config = [a.split("=", 1)[-1] for i, a in enumerate(args)
+              if a.startswith("--config=") or (i > 0 and args[i - 1] == "--config")]
+    info["own"] = named and (not own_configs or bool(set(config) & set(own_configs)))
     info["label"] = "%s (pid %s: %s)" % (name, pid, info["cmdline"] or "?")
+    if named and not info["own"]:
+        info["label"] += " - another node's service (config %s), not this node's" % (
+            ", ".join(config) or "not given")
     return info
 
 
-def ports(numbers, own_names):
+def ports(numbers, own_names, own_configs=()):
     """For each port: whether something listens on it, and which processes."""
     inodes = listening_inodes(numbers)
     owners = {}
@@ -112,7 +124,7 @@ def ports(numbers, own_names):
         result.append({
             "port": port,
             "listening": port in inodes,
-            "holders": [process(pid, own_names) for pid in pids],
+            "holders": [process(pid, own_names, own_configs) for pid in pids],
         })
     return result
 
@@ -122,7 +134,8 @@ def main():
     print(json.dumps({
         "disk": disk(request.get("paths", [])),
         "commands": commands(request.get("commands", [])),
-        "ports": ports([int(port) for port in request.get("ports", [])], request.get("own_names", [])),
+        "ports": ports([int(port) for port in request.get("ports", [])], request.get("own_names", []),
+                       request.get("own_configs", [])),
     }))
 
 

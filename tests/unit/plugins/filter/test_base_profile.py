@@ -92,7 +92,8 @@ def _inputs(base: dict, profile: str = "testing") -> list[dict]:
     nodes = node_layout(hostvars, list(hostvars), LAYOUT_DEFAULTS)["nodes"]
     return [{"host": h, "cluster": "ollama_nodes", "node": nodes[h], "peers": list(nodes.values()),
              "profile": profile, "base_profile": copy.deepcopy(base), "overrides": {}, "node_overrides": {},
-             "jwt_secret": "", "api_keys": []} for h in hostvars]
+             "jwt_secret": "", "api_keys": [], "cluster_secret": "9c1e4b7a2f6d8e0b3a5c7d9f1e2b4c6a8d0f2e4b"}
+            for h in hostvars]
 
 
 def test_base_layer_sits_under_the_profile_layout_and_overrides() -> None:

@@ -26,6 +26,7 @@ DEFAULTS = ROLE_VARS["__configure_defaults"]
 PROFILES = ROLE_VARS["__configure_profiles"]
 GOOD_SECRET = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 GOOD_KEY = "k9Xq2LmP4vR7tY1wZ8bN3cF6hJ0dG5sAeQ"
+CLUSTER_SECRET = "Qm7Zt2Rk9Lp4Xw8Vn3Bc6Hd1Fg5Js0AyEuTi"
 
 LAYOUT_DEFAULTS = {
     "api_port_base": 8080, "web_port_offset": 1, "p2p_port_base": 4001, "port_step": 2,
@@ -45,6 +46,7 @@ def cluster(profile: str = "development", n: int = 3, **common: Any) -> list[dic
             "host": host, "cluster": "ollama_nodes", "node": nodes[host],
             "peers": [nodes[h] for h in hostvars], "profile": profile,
             "overrides": {}, "node_overrides": {}, "jwt_secret": "", "api_keys": [],
+            "cluster_secret": CLUSTER_SECRET,
         }
         item.update(copy.deepcopy(common))
         inputs.append(item)
@@ -104,7 +106,7 @@ def test_layers_defaults_profile_layout_group_host_secrets() -> None:
     assert origins["logging.level"] == "configure_node_overrides.logging.level"
     assert origins["api.timeout"] == "configure_overrides.api.timeout"
     assert origins["logging.output"] == "logging.output (configure_profile testing)"
-    assert origins["api.listen"] == "layout_node.api_listen"
+    assert origins["api.listen"] == "layout_api_port_base"
     assert origins["api.rate_limit.burst_size"] == "api.rate_limit.burst_size (built-in default)"
     assert origins["security.jwt.secret"] == "configure_jwt_secret"
     assert result["problems"] == []
@@ -140,7 +142,10 @@ def test_development_profile() -> None:
     assert cfg["environment"] == "development"
     assert cfg["logging"]["level"] == "debug" and cfg["logging"]["output"] == "console"
     assert cfg["security"]["enable_auth"] is False
-    assert cfg["api"]["cors"] == {"enabled": True, "origins": ["*"]}
+    assert cfg["api"]["cors"] == {"enabled": True, "origins": [
+        "http://127.0.0.1:8080", "http://localhost:8080", "http://127.0.0.1:8081", "http://localhost:8081",
+        "http://127.0.0.1:8082", "http://localhost:8082", "http://127.0.0.1:8083", "http://localhost:8083",
+        "http://127.0.0.1:8084", "http://localhost:8084", "http://127.0.0.1:8085", "http://localhost:8085"]}
     assert cfg["storage"]["max_size"] == "10GB"
     assert problems(cluster("development")) == []
 
@@ -170,9 +175,9 @@ def test_production_profile() -> None:
 
 def test_production_with_tls() -> None:
     tls = {"api": {"tls": {"enabled": True, "cert_file": "/etc/ssl/n.crt", "key_file": "/etc/ssl/n.key"}}}
-    assert problems(cluster("production", jwt_secret=GOOD_SECRET, overrides=tls)) == []
+    assert problems(cluster("production", jwt_secret=GOOD_SECRET, api_keys=[GOOD_KEY], overrides=tls)) == []
     tls["api"]["tls"]["key_file"] = ""
-    assert problems(cluster("production", n=1, jwt_secret=GOOD_SECRET, overrides=tls)) == [
+    assert problems(cluster("production", n=1, jwt_secret=GOOD_SECRET, api_keys=[GOOD_KEY], overrides=tls)) == [
         "node1: configure_overrides.api.tls.key_file: is empty, need an absolute path when api.tls.enabled is true",
     ]
 
@@ -188,8 +193,9 @@ def test_production_with_tls() -> None:
      "configure_node_overrides.scheduler.algorithm: found \"random\", need one of round_robin, least_loaded"),
     ({"environment": "staging"},
      "configure_node_overrides.environment: found \"staging\", need one of development, testing, production"),
-    ({"api": {"cors": {"enabled": "yes"}}},
-     "configure_node_overrides.api.cors.enabled: found \"yes\", need true or false"),
+    ({"api": {"cors": {"enabled": "maybe"}}},
+     "configure_node_overrides.api.cors.enabled: found \"maybe\", need true or false (also yes/no, on/off, 1/0, "
+     "as a string or not)"),
     ({"scheduler": {"worker_count": 0}},
      "configure_node_overrides.scheduler.worker_count: found 0, need a whole number 1-1024"),
     ({"scheduler": {"queue_size": "100"}},
@@ -288,7 +294,7 @@ def test_production_with_auth_off() -> None:
     ("abcdefghijklmnopqrstuvwxyz0123456789", "it is mostly a run of consecutive characters"),
 ])
 def test_known_weak_jwt_secrets(secret: str, reason: str) -> None:
-    inputs = cluster("production", n=1, jwt_secret=secret)
+    inputs = cluster("production", n=1, jwt_secret=secret, api_keys=[GOOD_KEY])
     assert problems(inputs) == [
         f"node1: configure_jwt_secret: the JWT secret is a known weak secret ({reason}); generate one with "
         "openssl rand -hex 32 and keep it in ansible-vault",
@@ -303,7 +309,8 @@ def test_weak_api_key_in_production_and_secret_never_in_messages() -> None:
         "node1: configure_api_keys[0]: the API key is a known weak secret (it contains a well-known "
         "placeholder or default word); generate one with openssl rand -hex 32",
     ]
-    bad_type = cluster("production", n=1, node_overrides={"security": {"jwt": {"secret": 12345}}})
+    bad_type = cluster("production", n=1, api_keys=[GOOD_KEY],
+                       node_overrides={"security": {"jwt": {"secret": 12345}}})
     assert problems(bad_type) == ["node1: configure_node_overrides.security.jwt.secret: is not a string"]
 
 
@@ -341,7 +348,7 @@ def test_same_port_on_different_machines_is_fine() -> None:
     hostvars = {f"n{i}": {"ansible_host": f"10.0.0.{i}"} for i in (1, 2)}
     nodes = node_layout(hostvars, list(hostvars), LAYOUT_DEFAULTS)["nodes"]
     inputs = [{"host": h, "cluster": "c", "node": nodes[h], "peers": list(nodes.values()),
-               "profile": "development"} for h in hostvars]
+               "profile": "development", "cluster_secret": CLUSTER_SECRET} for h in hostvars]
     assert problems(inputs) == []
 
 
@@ -406,7 +413,7 @@ def test_exactly_one_bootstrap_node() -> None:
 
 
 def test_every_problem_reported_at_once() -> None:
-    inputs = cluster("production", jwt_secret="changeme")
+    inputs = cluster("production", jwt_secret="changeme", api_keys=[GOOD_KEY])
     inputs[0]["overrides"] = {"security": {"enable_auth": False}}
     inputs[1]["node_overrides"] = {"api": {"listen": "127.0.0.1:8080"}, "logging": {"level": "loud"}}
     found = problems(inputs)
@@ -428,3 +435,96 @@ def test_every_problem_reported_at_once() -> None:
 def test_problems_needs_a_list() -> None:
     with pytest.raises(AnsibleFilterError):
         config_problems("node1", DEFAULTS, PROFILES)
+
+
+# ---------------------------------------------------------------- issue 13: careless and hostile input
+
+@pytest.mark.parametrize("spelling, wanted", [("false", False), ("no", False), ("0", False), ("False", False),
+                                              ("true", True), ("yes", True), ("On", True), (1, True)])
+def test_booleans_given_as_strings_are_booleans(spelling: Any, wanted: bool) -> None:
+    item = cluster(n=1, overrides={"api": {"rate_limit": {"enabled": spelling}}})[0]
+    assert built(item)["api"]["rate_limit"]["enabled"] is wanted
+    assert problems([item]) == []
+
+
+def test_privileged_ports_are_refused_naming_the_inventory_variable() -> None:
+    hostvars = {"node1": {"ansible_connection": "local"}}
+    nodes = node_layout(hostvars, ["node1"], dict(LAYOUT_DEFAULTS, api_port_base=80))["nodes"]
+    item = dict(cluster(n=1)[0], node=nodes["node1"], peers=[nodes["node1"]])
+    assert problems([item]) == [
+        "node1: layout_api_port_base: found api port 80, need 1024-65535: the node runs as an unprivileged "
+        "service user and cannot bind a port below 1024",
+        "node1: layout_api_port_base + layout_web_port_offset: found web port 81, need 1024-65535: the node "
+        "runs as an unprivileged service user and cannot bind a port below 1024",
+    ]
+    item["node_overrides"] = {"p2p": {"listen": "127.0.0.1:443"}}
+    assert "node1: configure_node_overrides.p2p.listen: found p2p port 443" in problems([item])[2]
+
+
+def test_loopback_listen_with_an_address_other_machines_would_dial() -> None:
+    hostvars = {"node1": {"ansible_connection": "local", "layout_address": "10.0.0.5"}}
+    nodes = node_layout(hostvars, ["node1"], LAYOUT_DEFAULTS)["nodes"]
+    item = dict(cluster(n=1)[0], node=nodes["node1"], peers=[nodes["node1"]])
+    found = problems([item])
+    assert len(found) == 2
+    assert found[0].startswith("node1: layout_address: found api advertise address 10.0.0.5, but the node "
+                               "listens on 127.0.0.1 (loopback only")
+    assert found[1].startswith("node1: layout_address: found p2p advertise address 10.0.0.5")
+
+
+def test_expected_size_other_than_the_group_size() -> None:
+    inputs = cluster(overrides={"cluster": {"expected_size": 5}})
+    assert problems(inputs)[0] == (
+        "node1: configure_overrides.cluster.expected_size: found 5, but cluster ollama_nodes has 3 node(s) "
+        "(the hosts of its layout_cluster_group); need it unset (the layout sets the group's size) or 3; a "
+        "wrong size makes health report a whole cluster degraded or a broken one healthy")
+    assert problems(cluster(overrides={"cluster": {"expected_size": 3}})) == []
+
+
+def test_production_with_a_jwt_secret_but_no_api_key() -> None:
+    assert problems(cluster("production", n=1, jwt_secret=GOOD_SECRET)) == [
+        "node1: configure_api_keys: found no API key, but the production profile has authentication on: "
+        "clients get a token only in exchange for an API key (POST /api/v1/auth/token), so nobody could use "
+        "the cluster; need at least one key of 32 or more characters (openssl rand -hex 32) from ansible-vault",
+    ]
+
+
+def test_every_config_carries_the_cluster_secret_and_redacts_it() -> None:
+    for profile in ("development", "testing"):
+        cfg = built(cluster(profile)[0])
+        assert cfg["cluster"]["secret"] == CLUSTER_SECRET
+        assert config_redact(cfg, "XX")["cluster"] == {"expected_size": 3, "secret": "XX"}
+    cfg = built(cluster("production", jwt_secret=GOOD_SECRET, api_keys=[GOOD_KEY])[0])
+    assert cfg["cluster"]["secret"] == CLUSTER_SECRET
+    assert config_build(cluster()[0], DEFAULTS, PROFILES)["origins"]["cluster.secret"] == "configure_cluster_secret"
+
+
+@pytest.mark.parametrize("secret, message", [
+    ("", "node1: configure_cluster_secret: is empty, need a random string of at least 32 characters shared by "
+         "every node of the cluster (the configure role generates one per cluster on the controller unless you "
+         "set it, from ansible-vault)"),
+    ("Zx81kQ", "node1: configure_cluster_secret: the cluster secret has 6 characters, need at least 32"),
+    ("changeme" * 5, "node1: configure_cluster_secret: the cluster secret is a known weak secret (it contains a "
+                     "well-known placeholder or default word); generate one with openssl rand -hex 32 and keep "
+                     "it in ansible-vault"),
+])
+def test_missing_short_or_weak_cluster_secret(secret: str, message: str) -> None:
+    found = problems(cluster(n=1, cluster_secret=secret))
+    assert found == [message]
+    assert all(secret not in p for p in found if secret)
+
+
+def test_cluster_secret_differs_between_nodes() -> None:
+    inputs = cluster()
+    inputs[2]["cluster_secret"] = GOOD_SECRET
+    found = problems(inputs)
+    assert found == ["node1, node2, node3: configure_cluster_secret: 2 different values in cluster ollama_nodes, "
+                     "need one value shared by every node (set it for the whole group, not per host)"]
+    assert GOOD_SECRET not in found[0] and CLUSTER_SECRET not in found[0]
+
+
+def test_production_keeps_cors_off_and_development_allows_only_the_lab() -> None:
+    dev = built(cluster("development")[0])["api"]["cors"]["origins"]
+    assert "*" not in dev and "http://127.0.0.1:8081" in dev
+    prod = built(cluster("production", jwt_secret=GOOD_SECRET, api_keys=[GOOD_KEY])[0])["api"]["cors"]
+    assert prod == {"enabled": False, "origins": []}

@@ -106,3 +106,30 @@ def test_an_explicit_address_still_wins_on_loopback() -> None:
     hv = {f"n{i}": {"ansible_host": "box", "layout_address": "10.0.0.5"} for i in (1, 2)}
     nodes = node_layout(hv, list(hv), DEFAULTS)["nodes"]
     assert nodes["n1"]["p2p_advertise"] == "10.0.0.5:4001"
+
+
+@pytest.mark.parametrize("spelling", ["false", "False", "no", "0", "off", "n", 0, False])
+def test_layout_bootstrap_false_as_a_string_is_false(spelling) -> None:
+    hv = local_hosts()
+    hv["node3"]["layout_bootstrap"] = spelling
+    result = node_layout(hv, list(hv), DEFAULTS)
+    assert result["problems"] == []
+    assert [h for h, n in result["nodes"].items() if n["bootstrap"]] == ["node1"]
+
+
+@pytest.mark.parametrize("spelling", ["true", "True", "yes", "1", "on", 1, True])
+def test_layout_bootstrap_true_as_a_string_is_true(spelling) -> None:
+    hv = local_hosts()
+    hv["node2"]["layout_bootstrap"] = spelling
+    hv["node3"]["layout_bootstrap"] = "false"
+    result = node_layout(hv, list(hv), DEFAULTS)
+    assert result["problems"] == []
+    assert [h for h, n in result["nodes"].items() if n["bootstrap"]] == ["node2"]
+
+
+def test_layout_bootstrap_that_is_no_boolean_is_refused_by_name() -> None:
+    hv = local_hosts()
+    hv["node2"]["layout_bootstrap"] = "maybe"
+    problems = node_layout(hv, list(hv), DEFAULTS)["problems"]
+    assert len(problems) == 1
+    assert problems[0].startswith('node2: layout_bootstrap: found "maybe", need true or false')

@@ -347,14 +347,17 @@ ERRORS = {
          "(found 4001, expected a p2p_port_base outside 4000-4005)"]),
     "port zero": (
         base_class(single("bob", "h", port_base=0)),
-        ["students[bob].port_base: out of range (found 0, expected an integer 1-65535)"]),
+        ["students[bob].port_base: out of range (found 0, expected an integer 1024-65535)"]),
+    "privileged port": (
+        base_class(single("bob", "h", port_base=80)),
+        ["students[bob].port_base: out of range (found 80, expected an integer 1024-65535)"]),
     "port too high": (
         base_class(vm("alice", "a", "b", "c", p2p_port_base=70000)),
-        ["students[alice].p2p_port_base: out of range (found 70000, expected an integer 1-65535)"]),
+        ["students[alice].p2p_port_base: out of range (found 70000, expected an integer 1024-65535)"]),
     "port not a number": (
         base_class(vm("alice", "a", "b", "c", port_base="8080"), p2p_port_base=True),
-        ["defaults.p2p_port_base: not an integer (found True, expected an integer 1-65535)",
-         "students[alice].port_base: not an integer (found '8080', expected an integer 1-65535)"]),
+        ["defaults.p2p_port_base: not an integer (found True, expected an integer 1024-65535)",
+         "students[alice].port_base: not an integer (found '8080', expected an integer 1024-65535)"]),
     "port range past 65535": (
         base_class(single("bob", "h", port_base=65532)),
         ["students[bob].port_base: api/web ports 65532-65537 exceed 65535 (found 65532, expected at most 65530)"]),
@@ -424,7 +427,7 @@ def test_all_problems_are_reported_together(tmp_path: Path) -> None:
         "students[alice].profile: unknown value (found 'x', expected development or testing or production)",
         "students[#3].id: missing or invalid id (found nothing, expected a stable id matching [a-z0-9][a-z0-9-]{0,30})",
         "students[#3].topology: missing (and no defaults.topology) (found nothing, expected vm_per_node or single_host)",
-        "students[bob].port_base: out of range (found 0, expected an integer 1-65535)",
+        "students[bob].port_base: out of range (found 0, expected an integer 1024-65535)",
         "students[alice].id: duplicate id (also students[#1]) (found 'alice', expected an id no other student has)",
     ]
 

@@ -540,6 +540,12 @@ def test_config_doc_keeps_no_secret() -> None:
     assert 's3cr3t' not in repr(doc)
     bad = validation.validation_config_doc('a: [1\n', encoded=False)
     assert bad['parsed'] is False and 'not valid YAML' in bad['error']
+    as_string = validation.validation_config_doc('environment: testing\n', encoded='false')
+    assert as_string['parsed'] and as_string['environment'] == 'testing'
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError, match='encoded: found "maybe", need true or false'):
+        validation.validation_config_doc('a: 1\n', encoded='maybe')
 
 
 def test_monitor_dashboard_filter_validates_thresholds() -> None:
