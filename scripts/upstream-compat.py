@@ -54,8 +54,8 @@ def row(tool: str, call: str, expects: str, result: str) -> None:
 
 def run(cmd: list[str], timeout: float = 120, **kw: object) -> tuple[int, str]:
     try:
-        kw.setdefault("check", False)
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
+        check = kw.pop("check", False)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=check, **kw)  # type: ignore[call-overload]
         return p.returncode, ANSI.sub("", p.stdout + p.stderr)
     except subprocess.TimeoutExpired as e:
         return -1, f"timed out after {timeout}s: {e.stdout or ''}"
@@ -173,7 +173,7 @@ def validate(lab: Lab, tool: str, name: str, cfg: Path, env: dict | None = None)
     else:
         summary = f"exit {code}; " + "; ".join(other)
     row(tool, f"`ollama-distributed validate --config {name}`", "exit 0", summary)
-    scode, _ = run([str(lab.binary), "validate", "--strict", "--config", str(cfg)], env=dict(os.environ, **(env or {})))
+    scode = run([str(lab.binary), "validate", "--strict", "--config", str(cfg)], env=dict(os.environ, **(env or {})))[0]
     row(tool, f"`validate --strict --config {name}`", "(the collection's own files only)",
         f"exit {scode}" + (" (every warning is a problem)" if scode == 2 and code == 0 else ""))
     return code
@@ -364,7 +364,7 @@ def validation_suite(lab: Lab, dev_profile: Path) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("upstream", type=Path, help="a fetched copy of KhryptorGraphics/OllamaMax")
     ap.add_argument("--port-base", type=int, default=19310, help="first of the 13 loopback ports used")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
