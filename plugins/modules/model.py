@@ -122,7 +122,9 @@ pull_attempts:
   type: int
   sample: 2
 models:
-  description: Every model the node lists after the task (canonical names, C(name:tag)), sorted.
+  description:
+    - Every model the node lists (canonical names, C(name:tag)), sorted, as listed at the end of the task.
+    - In check mode nothing is sent, so this is the node's list as it is, not as it would be.
   returned: success
   type: list
   elements: str
@@ -257,9 +259,6 @@ def main() -> None:
         if module.check_mode:
             if state == 'absent':
                 result['model'] = None
-                result['models'] = [n for n in result['models'] if n != canonical(name)]
-            else:
-                result['models'] = sorted(set(result['models']) | {canonical(name)})
             module.exit_json(**result)
 
         if state == 'present':

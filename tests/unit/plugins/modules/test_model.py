@@ -204,7 +204,8 @@ def test_models_lists_every_model_of_the_node(fake_node, run_module) -> None:
     run = run_module(model, {"url": fake_node.url, "name": "a:latest"})
     assert run["changed"] is False and run["models"] == ["a:latest", "b:1b"]
     gone = run_module(model, {"url": fake_node.url, "name": "b:1b", "state": "absent"}, check_mode=True)
-    assert gone["changed"] is True and gone["models"] == ["a:latest"]
+    # check mode sends nothing: the list is the node's list as it is
+    assert gone["changed"] is True and gone["models"] == ["a:latest", "b:1b"] and gone["model"] is None
 
 
 @pytest.mark.parametrize("args, words", [({"pull_retries": -1}, "pull_retries must be between 0 and 20"),
