@@ -18,6 +18,12 @@ EXERCISES: tuple[tuple[str, str], ...] = (
     ("cluster_operations", "Cluster operations"),
     ("api_integration", "API integration"),
     ("validation", "Validation"),
+    # the models module (roles/lab/files/lab_models.py)
+    ("models_pull", "Models: pull"),
+    ("models_generate", "Models: generate"),
+    ("models_chat", "Models: chat"),
+    ("models_served_by", "Models: who served"),
+    ("models_delete", "Models: delete"),
 )
 
 

@@ -48,6 +48,11 @@ USER_AGENT = 'ollama_lab.distributed'
 _IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS', 'DELETE'))
 
 
+def backoff_seconds(base: float, attempt: int, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based): ``base * 2**(attempt-1)``, at most ``cap``."""
+    return min(max(float(base), 0.0) * (2 ** (max(int(attempt), 1) - 1)), cap)
+
+
 def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
     """A fresh copy of the shared connection options."""
     return dict((k, dict(v)) for k, v in CONNECTION_ARGUMENT_SPEC.items())
@@ -230,7 +235,7 @@ class NodeClient:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based): delay * 2**(attempt-1), capped."""
-        return min(self.retry_delay * (2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)
+        return backoff_seconds(self.retry_delay, attempt)
 
     # -- requests --------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, accept_status: Iterable[int] = (),

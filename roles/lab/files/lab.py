@@ -15,7 +15,7 @@ and the token file next to this script's directory):
   lab drain NODE             drain one node;   lab uncordon NODE: undo it
   lab token                  get a JWT for the API key (POST /api/v1/auth/token)
   lab start|stop|restart [NODE ...]   drive the node services on this machine
-  lab exercises              what to do in each exercise
+  lab exercises              what to do in each exercise (models ones: lab_models.py)
   lab check [--json] [EXERCISE]      decide, from the cluster, which exercises are done
 """
 
@@ -28,6 +28,9 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import lab_models  # noqa: E402  (installed next to this script)
 
 HERE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 CONFIG = os.path.join(HERE, 'lab.json')
@@ -165,7 +168,7 @@ EXERCISES = [
      'Exchange your API key for a JWT: POST /api/v1/auth/token with {"api_key": "..."} (lab token does it).'),
     ('validation', 'Validation', check_validation,
      'Fix work/validation.yaml until "ollama-distributed validate --config work/validation.yaml" says configuration OK.'),
-]
+] + lab_models.exercises(counter)
 
 
 def health(lab: Dict[str, Any]) -> Dict[str, Any]:
@@ -194,6 +197,8 @@ def check(lab: Dict[str, Any], only: Optional[str]) -> Dict[str, Any]:
         'nodes': body.get('nodes', []) if status == 200 and isinstance(body, dict) else [],
         'metrics': node_metrics(lab),
     }
+    if not only or only.startswith('models_'):
+        state.update(lab_models.gather(lab, call, first_answer))
     results = []
     for key, title, func, todo in EXERCISES:
         if only and only != key:

@@ -23,7 +23,8 @@ from ansible_collections.ollama_lab.distributed.plugins.filter.classroom import 
     classroom_seats)
 
 ROOT = Path(__file__).resolve().parents[4]
-EXERCISE_IDS = ["installation", "configuration", "cluster_operations", "api_integration", "validation"]
+MODEL_IDS = ["models_pull", "models_generate", "models_chat", "models_served_by", "models_delete"]
+EXERCISE_IDS = ["installation", "configuration", "cluster_operations", "api_integration", "validation"] + MODEL_IDS
 
 
 def load_lab() -> Any:
@@ -98,7 +99,8 @@ def sample_report() -> dict[str, Any]:
     results = [
         {"student": "zoe", "name": "Zoe <Z>", "error": "unreachable: ssh timeout"},
         {"student": "ann", "name": "Ann", "report": report_of({"cluster_operations": True})},
-        {"student": "bob", "name": "Bob", "report": report_of({"cluster_operations": True, "validation": True}, "degraded")},
+        {"student": "bob", "name": "Bob", "report": report_of({"cluster_operations": True, "validation": True,
+                                                               "models_chat": True}, "degraded")},
     ]
     return classroom_progress(results, "llm-ops", "2025-01-01T00:00:00Z")
 
@@ -108,18 +110,19 @@ def test_progress_grid_is_sorted_and_counts_done_exercises() -> None:
     assert [s["student"] for s in report["students"]] == ["ann", "bob", "zoe"]
     ann, bob, zoe = report["students"]
     assert ann["exercises"]["cluster_operations"] is True and ann["exercises"]["installation"] is False
-    assert ann["done"] == 1 and bob["done"] == 2
+    assert ann["done"] == 1 and bob["done"] == 3
     assert zoe["exercises"] == {key: None for key in EXERCISE_IDS} and zoe["error"].startswith("unreachable")
     totals = {e["id"]: e["done"] for e in report["exercises"]}
-    assert totals == {"installation": 0, "configuration": 0, "cluster_operations": 2, "api_integration": 0, "validation": 1}
+    assert totals == dict({key: 0 for key in EXERCISE_IDS}, cluster_operations=2, validation=1, models_chat=1)
+    assert [e["title"] for e in report["exercises"]][5:7] == ["Models: pull", "Models: generate"]
     json.dumps(report)  # the report is written as JSON
 
 
 def test_progress_csv_has_one_row_per_student() -> None:
     rows = list(csv.reader(io.StringIO(classroom_progress_csv(sample_report()))))
-    assert rows[0][:7] == ["student", "name"] + EXERCISE_IDS
-    assert rows[1][:7] == ["ann", "Ann", "not done", "not done", "done", "not done", "not done"]
-    assert rows[2][8] == "degraded"
+    assert rows[0][:12] == ["student", "name"] + EXERCISE_IDS
+    assert rows[1][:12] == ["ann", "Ann", "not done", "not done", "done", "not done", "not done"] + ["not done"] * 5
+    assert rows[2][9] == "done" and rows[2][12:14] == ["3", "degraded"]
     assert rows[3][2] == "unknown" and rows[3][-1].startswith("unreachable")
 
 
@@ -145,7 +148,8 @@ def test_progress_html_grid_reflects_each_cell_and_escapes() -> None:
     assert parser.cells[("ann", "validation")] == "todo"
     assert parser.cells[("bob", "validation")] == "done"
     assert parser.cells[("zoe", "installation")] == "unknown"
-    assert len(parser.cells) == 15
+    assert parser.cells[("bob", "models_chat")] == "done" and parser.cells[("ann", "models_pull")] == "todo"
+    assert len(parser.cells) == 30
     assert parser.external == []  # self-contained
     assert "Zoe &lt;Z&gt;" in page and "<Z>" not in page
     assert "degraded (3/3, leader x-node1)" in page
@@ -215,8 +219,56 @@ def test_progress_page_renders_in_headless_chromium(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=True)
     parser = Cells()
     parser.feed(done.stdout)
-    assert len(parser.cells) == 15
+    assert parser.cells[("bob", "models_chat")] == "done" and parser.cells[("ann", "models_pull")] == "todo"
+    assert len(parser.cells) == 30
     assert parser.cells[("ann", "cluster_operations")] == "done"
     assert parser.cells[("bob", "validation")] == "done"
-    assert sorted(v for v in parser.cells.values()).count("todo") == 7
+    assert sorted(v for v in parser.cells.values()).count("todo") == 16
     assert "<title>Class progress - llm-ops</title>" in done.stdout
+
+
+MODEL_METRICS = """ollama_distributed_requests_total{route="/api/generate",code="200"} 1
+ollama_distributed_requests_total{route="/api/chat",code="200"} 1
+ollama_distributed_requests_total{route="/api/delete",code="200"} 1
+"""
+
+
+def test_lab_has_the_models_exercises_in_the_grid_order() -> None:
+    assert [e[0] for e in LAB.EXERCISES] == EXERCISE_IDS
+
+
+def test_lab_models_checks_decide_from_the_cluster_state(tmp_path: Path) -> None:
+    lab = dict(lab_config(tmp_path), exercise_model="lab-exercise", exercise_node="ann-node3")
+    checks = {e[0]: e[2] for e in LAB.EXERCISES}
+    idle = {"nodes": [], "metrics": {"ann-node1": "", "ann-node2": "", "ann-node3": ""},
+            "models": [{"name": "lab-exercise:latest", "locations": ["ann-node3"]}],
+            "forwarded": {"ann-node1": 0, "ann-node2": 0, "ann-node3": 0}}
+    busy = {"nodes": [], "metrics": {"ann-node1": MODEL_METRICS, "ann-node2": MODEL_METRICS, "ann-node3": ""},
+            "models": [{"name": "lab-exercise:latest", "locations": ["ann-node1", "ann-node3"]}],
+            "forwarded": {"ann-node1": 2, "ann-node2": 0, "ann-node3": 0}}
+    for key in MODEL_IDS:
+        assert checks[key](lab, idle)[0] is False, key
+        assert checks[key](lab, busy)[0] is True, key
+    assert checks["models_pull"](lab, busy)[1] == "lab-exercise:latest pulled onto ann-node1"
+    assert "only on ann-node3" in checks["models_pull"](lab, idle)[1]
+    # one generate request is not both a plain and a streamed one
+    one = dict(idle, metrics={"ann-node1": MODEL_METRICS, "ann-node2": "", "ann-node3": ""})
+    assert checks["models_generate"](lab, one) == (False, "1 generate request(s) answered; send one plain "
+                                                          "(\"stream\": false) and one streamed")
+    assert checks["models_served_by"](lab, busy)[1].endswith("ann-node1")
+
+
+def test_lab_check_gathers_the_models_of_the_cluster(fake_node, tmp_path: Path) -> None:
+    fake_node.reply("GET", "/api/v1/nodes", 200, {"nodes": []})
+    fake_node.reply("GET", "/metrics", 200, MODEL_METRICS, content_type="text/plain")
+    fake_node.reply("GET", "/health", 200, {"status": "healthy"})
+    fake_node.reply("GET", "/api/v1/cluster/status", 200, {"cluster_size": 1, "leader": "n1", "health": "healthy"})
+    fake_node.reply("GET", "/api/distributed/models", 200,
+                    {"models": [{"name": "lab-exercise:latest", "locations": ["n1", "n2"]}], "total": 1})
+    fake_node.reply("GET", "/api/distributed/metrics", 200, {"integration": {"distributed_requests": 1}})
+    lab = dict(lab_config(tmp_path), exercise_model="lab-exercise", exercise_node="n2",
+               nodes=[{"id": "n1", "api_url": fake_node.url}])
+    report = LAB.check(lab, None)
+    done = {e["id"]: e["done"] for e in report["exercises"]}
+    assert all(done[key] for key in ["models_pull", "models_chat", "models_served_by", "models_delete"]), done
+    assert done["models_generate"] is False  # one answered generate request only

@@ -119,11 +119,11 @@ def test_api_v1_models_list_is_used_when_tags_is_missing(fake_node, run_module) 
     assert not run.failed and run["changed"] is False and run["endpoint"] == "/api/v1/models"
 
 
-def test_pull_timeout_is_used_for_the_pull_and_not_retried(fake_node, run_module) -> None:
+def test_pull_timeout_is_used_for_the_pull_and_not_retried_without_pull_retries(fake_node, run_module) -> None:
     fake_node.reply("GET", "/api/tags", 200, {"models": []})
     fake_node.reply("POST", "/api/pull", 200, {"status": "success"}, delay=3.0)
     run = run_module(model, {"url": fake_node.url, "name": "big", "pull_timeout": 0.3, "timeout": 5,
-                             "retries": 3})
+                             "retries": 3, "pull_retries": 0})
     assert run.failed and "Timed out after 0.3s" in run["msg"] and "/api/pull" in run["msg"]
     assert len(fake_node.calls("POST", "/api/pull")) == 1
     assert run.seconds < 2.5
@@ -134,3 +134,85 @@ def test_401_on_listing_fails_without_the_token(fake_node, run_module, token) ->
     run = run_module(model, {"url": fake_node.url, "name": "tiny", "token": token})
     assert run.failed and "token was rejected" in run["msg"] and token not in run.stdout
     assert fake_node.calls("POST") == []
+
+
+class Flaky(Store):
+    """A store whose first pulls fail with the given statuses (None: a slow answer that times out)."""
+
+    def __init__(self, fake_node, failures: List[Any], **kwargs: Any) -> None:
+        super().__init__(fake_node, **kwargs)
+        self.failures = list(failures)
+        fake_node.handle("POST", "/api/pull", self._flaky_pull)
+
+    def _flaky_pull(self, req):
+        if self.failures:
+            status = self.failures.pop(0)
+            return status, {"error": "scripted failure %d" % status}
+        return self._pull(req)
+
+
+FAST = {"pull_retry_delay": 0.01}
+
+
+def test_pull_retries_404_and_5xx_with_backoff_until_it_succeeds(fake_node, run_module) -> None:
+    # A model seeded on a peer is announced at the next heartbeat: the first pulls may answer 404.
+    store = Flaky(fake_node, [404, 502], installed=[], available=["tiny:latest"])
+    run = run_module(model, dict(FAST, url=fake_node.url, name="tiny", pull_retries=3))
+    assert not run.failed and run["changed"] is True, run.result
+    assert run["pull_attempts"] == 3 and run["pull_status"] == "success"
+    assert len(fake_node.calls("POST", "/api/pull")) == 3
+    assert store.installed == ["tiny:latest"] and run["models"] == ["tiny:latest"]
+
+
+def test_pull_gives_up_after_pull_retries(fake_node, run_module) -> None:
+    Flaky(fake_node, [404] * 10, installed=[], available=["tiny:latest"])
+    run = run_module(model, dict(FAST, url=fake_node.url, name="tiny", pull_retries=2))
+    assert run.failed and run["http_status"] == 404
+    assert "Cannot pull model 'tiny'" in run["msg"] and "gave up after 3 pulls" in run["msg"]
+    assert len(fake_node.calls("POST", "/api/pull")) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 507])
+def test_pull_failures_that_retrying_cannot_fix_fail_at_once(fake_node, run_module, status) -> None:
+    Flaky(fake_node, [status] * 5, installed=[], available=["tiny:latest"])
+    run = run_module(model, dict(FAST, url=fake_node.url, name="tiny", pull_retries=5))
+    assert run.failed and run["http_status"] == status
+    assert len(fake_node.calls("POST", "/api/pull")) == 1
+
+
+def test_backoff_doubles_between_pulls(fake_node, run_module) -> None:
+    Flaky(fake_node, [503, 503], installed=[], available=["tiny:latest"])
+    run = run_module(model, dict(url=fake_node.url, name="tiny", pull_retries=2, pull_retry_delay=0.4))
+    assert not run.failed and run["pull_attempts"] == 3
+    assert run.seconds >= 0.4 + 0.8  # 0.4 s, then 0.8 s
+
+
+def test_a_timed_out_pull_that_the_node_finished_is_not_sent_again(fake_node, run_module) -> None:
+    # The first listing is empty; the pull times out, but the node finished it: the next listing has the model.
+    listings = [{"models": []}, {"models": [Store.record("big:latest")]}]
+    fake_node.handle("GET", "/api/tags", lambda req: (200, listings.pop(0) if len(listings) > 1 else listings[0]))
+    fake_node.reply("POST", "/api/pull", 200, {"status": "success"}, delay=2.0)
+    run = run_module(model, dict(FAST, url=fake_node.url, name="big", pull_timeout=0.3, pull_retries=3))
+    assert not run.failed and run["changed"] is True, run.result
+    assert run["pull_status"] == "present" and run["pull_attempts"] == 1
+    assert len(fake_node.calls("POST", "/api/pull")) == 1
+    assert run["model"]["name"] == "big:latest"
+
+
+def test_models_lists_every_model_of_the_node(fake_node, run_module) -> None:
+    Store(fake_node, installed=["b:1b", "a"], available=[])
+    run = run_module(model, {"url": fake_node.url, "name": "a:latest"})
+    assert run["changed"] is False and run["models"] == ["a:latest", "b:1b"]
+    gone = run_module(model, {"url": fake_node.url, "name": "b:1b", "state": "absent"}, check_mode=True)
+    # check mode sends nothing: the list is the node's list as it is
+    assert gone["changed"] is True and gone["models"] == ["a:latest", "b:1b"] and gone["model"] is None
+
+
+@pytest.mark.parametrize("args, words", [({"pull_retries": -1}, "pull_retries must be between 0 and 20"),
+                                         ({"pull_retries": 21}, "got 21"),
+                                         ({"pull_retry_delay": -1.0}, "pull_retry_delay must be zero or more")])
+def test_bad_pull_retry_options_fail_before_any_request(fake_node, run_module, args, words) -> None:
+    Store(fake_node, installed=[], available=["tiny:latest"])
+    run = run_module(model, dict(args, url=fake_node.url, name="tiny"))
+    assert run.failed and words in run["msg"]
+    assert fake_node.calls("GET") == [] and fake_node.calls("POST") == []
