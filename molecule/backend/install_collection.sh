@@ -2,7 +2,9 @@
 # Build the collection from this checkout and install the tarball into the
 # scenario's own collections path, as a user would install a release.
 set -eu
-: "${MOLECULE_PROJECT_DIRECTORY:?}" "${MOLECULE_EPHEMERAL_DIRECTORY:?}"
+# Usage: install_collection.sh <project dir> <ephemeral dir> (molecule.yml's dependency).
+MOLECULE_PROJECT_DIRECTORY=${1:?project directory}
+MOLECULE_EPHEMERAL_DIRECTORY=${2:?ephemeral directory}
 bin=$MOLECULE_PROJECT_DIRECTORY/.venv/bin
 out=$MOLECULE_EPHEMERAL_DIRECTORY/collection-build
 rm -rf "$out" "$MOLECULE_EPHEMERAL_DIRECTORY/collections/ansible_collections/ollama_lab"
