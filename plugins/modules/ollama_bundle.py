@@ -101,7 +101,10 @@ class BundleError(Exception):
 
 def parse_name(name: str) -> Tuple[str, str, str, str]:
     """Split an Ollama model name into (registry, namespace, model, tag)."""
-    rest, _, tag = name.rpartition(':') if ':' in name.rsplit('/', 1)[-1] else (name, '', 'latest')
+    if ':' in name.rsplit('/', 1)[-1]:
+        rest, tag = name.rsplit(':', 1)
+    else:
+        rest, tag = name, 'latest'
     parts = rest.split('/')
     if len(parts) == 1:
         parts = [DEFAULT_REGISTRY, DEFAULT_NAMESPACE] + parts
@@ -133,7 +136,7 @@ def all_manifests(root: str) -> List[str]:
     """Relative paths of every manifest (manifests/<registry>/<namespace>/<model>/<tag>)."""
     found = []
     base = os.path.join(root, 'manifests')
-    for dirpath, _dirs, files in os.walk(base):
+    for dirpath, dummy, files in os.walk(base):
         for name in files:
             rel = os.path.relpath(os.path.join(dirpath, name), root)
             if len(rel.split(os.sep)) == 5:
