@@ -41,7 +41,7 @@ options:
     required: true
   settings:
     description:
-      - Thresholds and expectations shared by every node (see C(DEFAULT_SETTINGS) in C(module_utils/checks.py)),
+      - Thresholds and expectations shared by every node (see C(DEFAULT_SETTINGS) in C(module_utils/checks_common.py)),
         for example C(expected_version), C(service_user), C(rss_warn_mb), C(categories).
     type: dict
     default: {}

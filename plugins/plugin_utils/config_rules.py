@@ -15,14 +15,13 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-import re
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-MIN_SECRET = 32
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_schema import MIN_SECRET, get_key, parse_hostport
+
 PRIVILEGED_BELOW = 1024
 # Profiles whose CORS origins are the lab's own URLs (not "*").
 LAB_ORIGIN_PROFILES = ("development",)
-HOSTPORT_RE = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]+)$")
 
 # config key -> (layout field whose variable set it)
 _LAYOUT_VARS = {
@@ -77,34 +76,20 @@ def lab_origins(peers: Sequence[Mapping[str, Any]]) -> list[str]:
     return origins
 
 
-def _host_port(value: Any) -> Optional[tuple[str, int]]:
-    match = HOSTPORT_RE.match(value) if isinstance(value, str) else None
-    return (match.group("host"), int(match.group("port"))) if match else None
-
-
 def _loopback(host: str) -> bool:
     return host.startswith("127.") or host in ("::1", "[::1]", "localhost")
 
 
-def _get(config: Mapping[str, Any], dotted: str) -> Any:
-    value: Any = config
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def check_node_rules(built: Any, valid: Mapping[str, bool], weak_reason: Callable[[str], Optional[str]]) -> None:
-    """Add the problems of one node (``built`` is config._Built) that tie keys together."""
+    """Add the problems of one node (``built`` is config_layers.Built) that tie keys together."""
     cfg = built.config
     for kind in ("api", "web", "p2p"):
-        listen = _host_port(_get(cfg, f"{kind}.listen")) if valid.get(f"{kind}.listen") else None
+        listen = parse_hostport(get_key(cfg, f"{kind}.listen")) if valid.get(f"{kind}.listen") else None
         if listen and 0 < listen[1] < PRIVILEGED_BELOW:
             built.problem(f"{kind}.listen",
                           f"found {kind} port {listen[1]}, need {PRIVILEGED_BELOW}-65535: the node runs as an "
                           "unprivileged service user and cannot bind a port below 1024")
-        advertise = _host_port(_get(cfg, f"{kind}.advertise")) if valid.get(f"{kind}.advertise") else None
+        advertise = parse_hostport(get_key(cfg, f"{kind}.advertise")) if valid.get(f"{kind}.advertise") else None
         if listen and advertise and _loopback(listen[0]) and not _loopback(advertise[0]):
             built.problem(f"{kind}.advertise",
                           f"found {kind} advertise address {advertise[0]}, but the node listens on {listen[0]} "
@@ -118,7 +103,7 @@ def check_node_rules(built: Any, valid: Mapping[str, bool], weak_reason: Callabl
 
 def _check_expected_size(built: Any, valid: Mapping[str, bool]) -> None:
     size = built.node.get("expected_size")
-    value = _get(built.config, "cluster.expected_size")
+    value = get_key(built.config, "cluster.expected_size")
     if not valid.get("cluster.expected_size") or not isinstance(size, int) or value in (0, size):
         return
     built.problem("cluster.expected_size",
@@ -132,7 +117,7 @@ def _check_production_keys(built: Any, valid: Mapping[str, bool]) -> None:
     production = built.profile == "production" or cfg.get("environment") == "production"
     if not (production and valid.get("security.enable_auth") and valid.get("security.api_keys")):
         return
-    secret = _get(cfg, "security.jwt.secret")
+    secret = get_key(cfg, "security.jwt.secret")
     if cfg["security"]["enable_auth"] is True and secret and not cfg["security"]["api_keys"]:
         built.problems.append(
             f"{built.host}: configure_api_keys: found no API key, but the production profile has "
@@ -145,7 +130,7 @@ def _check_cluster_secret(built: Any, valid: Mapping[str, bool],
                           weak_reason: Callable[[str], Optional[str]]) -> None:
     if not valid.get("cluster.secret"):
         return
-    secret = _get(built.config, "cluster.secret") or ""
+    secret = get_key(built.config, "cluster.secret") or ""
     if secret == "":
         built.problems.append(
             f"{built.host}: configure_cluster_secret: is empty, need a random string of at least {MIN_SECRET} "
@@ -166,7 +151,7 @@ def check_cluster_secrets(clusters: Mapping[str, Sequence[Any]]) -> list[str]:
     for cluster, members in clusters.items():
         holders: dict[str, list[str]] = {}
         for one in members:
-            secret = _get(getattr(one, "config", {}), "cluster.secret")
+            secret = get_key(getattr(one, "config", {}), "cluster.secret")
             if isinstance(secret, str) and secret and hasattr(one, "origins"):
                 holders.setdefault(secret, []).append(one.host)
         if len(holders) > 1:

@@ -180,7 +180,7 @@ def test_ports_found_as_the_process_owner_when_root_may_not_read_fds(node_env, r
             raise PermissionError(13, 'Permission denied', path)
         return real_readlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(validate_probe.os, 'readlink', readlink)
+    monkeypatch.setattr(os, 'readlink', readlink)
     obs = run_module(validate_probe, dict(node_env['args'], sections=['service', 'process']))['observations']
     assert obs['process']['fd_access'] == 'as %s' % node_env['user']
     assert sorted(p['port'] for p in obs['process']['listening']) == sorted(node_env['ports'])
