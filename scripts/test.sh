@@ -166,8 +166,9 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 if wants sanity; then
   command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
 fi
-if wants unit; then
-  # tests/browser and the classroom progress page test open pages in it
+if wants unit || wants molecule; then
+  # tests/browser, the classroom progress page test and the classroom
+  # scenario's verify open pages in it
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 fi
 if wants go || wants unit || wants molecule; then
