@@ -66,6 +66,7 @@ def monitor_row(node: str, obs: Mapping[str, Any], expected_size: int = 0) -> Di
     failed = integration.get('failed_requests')
     peers = obs.get('peers') or []
     models = tags.get('models') if isinstance(tags.get('models'), list) else None
+    members = status.get('nodes') if isinstance(status.get('nodes'), list) else []
     if svc.get('active') is False:
         state = 'stopped'
     elif health.get('status'):
@@ -88,6 +89,8 @@ def monitor_row(node: str, obs: Mapping[str, Any], expected_size: int = 0) -> Di
         log_errors=logs.get('count'), log_samples=logs.get('samples') or [],
         peers_unreachable=['%s (%s)' % (p.get('id'), p.get('target')) for p in peers if not p.get('ok')],
         peers_unreachable_hosts=[p.get('host') or p.get('id') for p in peers if not p.get('ok')],
+        members_offline=sorted(str(m.get('id')) for m in members
+                               if isinstance(m, dict) and m.get('status') == 'offline'),
     )
 
 
@@ -112,20 +115,32 @@ def monitor_alerts(rows: Sequence[Mapping[str, Any]], thresholds: Optional[Mappi
         add(row['node'], metric, level, value, critical if level == 'critical' else warning,
             '%s is %s, %s threshold %s' % (metric, value, level, critical if level == 'critical' else warning))
 
+    def members(row: Mapping[str, Any]) -> str:
+        offline = row.get('members_offline') or []
+        return 'sees %s of %s members%s' % (row['cluster_size'], row['expected_size'],
+                                            ' (offline: %s)' % ', '.join(offline) if offline else '')
+
     leaders = set()
     down = set(r['node'] for r in rows if r['state'] in ('stopped', 'down'))
     for row in rows:
         node = row['node']
         if row['state'] in ('stopped', 'down', 'unhealthy'):
+            # an unhealthy node answers: say what it sees (a node cut off sees
+            # itself alone and reaches no peer)
+            why = []
+            if row['state'] == 'unhealthy' and row.get('cluster_size') is not None and row.get('expected_size'):
+                why.append(members(row))
+            if row['state'] == 'unhealthy' and row.get('peers_unreachable'):
+                why.append('cannot reach %s' % ', '.join(row['peers_unreachable']))
             add(node, 'health', 'critical', row['state'], 'healthy',
-                'node is %s (service %s)' % (row['state'], row.get('service') or 'unknown'))
+                'node is %s (service %s)%s' % (row['state'], row.get('service') or 'unknown',
+                                               ': ' + '; '.join(why) if why else ''))
             continue
         if row['state'] == 'degraded':
             add(node, 'health', 'warning', 'degraded', 'healthy', 'node reports degraded health')
         if row.get('expected_size') and row.get('cluster_size') is not None \
                 and row['cluster_size'] < row['expected_size']:
-            add(node, 'cluster_size', 'critical', row['cluster_size'], row['expected_size'],
-                'sees %s of %s members' % (row['cluster_size'], row['expected_size']))
+            add(node, 'cluster_size', 'critical', row['cluster_size'], row['expected_size'], members(row))
         if row.get('leader'):
             leaders.add(row['leader'])
         else:

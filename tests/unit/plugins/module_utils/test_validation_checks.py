@@ -511,6 +511,29 @@ def test_monitor_leader_disagreement_and_small_cluster() -> None:
     assert got == [('cluster', 'leader'), ('node2', 'cluster_size')]
 
 
+def test_monitor_names_the_offline_members_and_a_cut_off_node() -> None:
+    """A node cut off the network: the others name it offline, it says it sees itself alone and reaches no peer."""
+    obs = {n: _monitor_obs(n) for n in ('node1', 'node2', 'node3')}
+    status = {n: obs[n]['api']['routes']['distributed_status'] for n in obs}
+    for n in ('node1', 'node2'):
+        status[n]['data'] = dict(status[n]['data'], cluster_size=2,
+                                 nodes=[{'id': 'node1', 'status': 'online'}, {'id': 'node2', 'status': 'online'},
+                                        {'id': 'node3', 'status': 'offline'}])
+    status['node3']['data'] = dict(status['node3']['data'], cluster_size=1, leader='node3',
+                                   nodes=[{'id': 'node1', 'status': 'offline'}, {'id': 'node2', 'status': 'offline'},
+                                          {'id': 'node3', 'status': 'online'}])
+    obs['node3']['api']['routes']['health'] = dict(status=503, data={'status': 'unhealthy'})
+    obs['node3']['peers'] = [{'id': p, 'host': p, 'target': '%s:4001' % p, 'ok': False, 'error': 'no route'}
+                             for p in ('node1', 'node2')]
+    rows = [checks.monitor_row(n, obs[n], 3) for n in obs]
+    assert rows[0]['members_offline'] == ['node3'] and rows[2]['members_offline'] == ['node1', 'node2']
+    messages = dict(((a['node'], a['metric']), a['message']) for a in checks.monitor_alerts(rows))
+    assert messages[('node1', 'cluster_size')] == 'sees 2 of 3 members (offline: node3)'
+    assert messages[('node3', 'health')] == (
+        'node is unhealthy (service RUNNING): sees 1 of 3 members (offline: node1, node2); '
+        'cannot reach node1 (node1:4001), node2 (node2:4001)')
+
+
 # -- filters of the roles ---------------------------------------------------------------
 
 def test_categories_from_variable_and_tags() -> None:
