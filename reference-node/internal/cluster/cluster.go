@@ -12,7 +12,10 @@
 // member that sees a majority of the expected size elects the lowest online
 // id with a term above every term heard; one that does not names the lowest
 // online id without raising the term, marked provisional, so that the
-// majority's leader wins when a partition heals.
+// majority's leader wins when a partition heals. A member waits (no leader)
+// instead of electing while an online peer follows a leader it has not
+// heard, and during its first election timeout while a known member has not
+// answered yet.
 package cluster
 
 import (
@@ -125,6 +128,7 @@ type Cluster struct {
 	term        uint64
 	leader      string
 	provisional bool // leader chosen without a quorum
+	started     time.Time
 	maxSize     int
 	lastUpdate  time.Time
 	selfAddrs   map[string]bool // addresses that turned out to be us
@@ -156,6 +160,7 @@ func New(o Options) *Cluster {
 		unreached:  map[string]bool{},
 		maxSize:    1,
 		lastUpdate: time.Now(),
+		started:    time.Now(),
 	}
 	if c.self.Tags == nil {
 		c.self.Tags = map[string]string{}
@@ -496,18 +501,24 @@ func (c *Cluster) reconcileLocked(now time.Time) {
 		// than ours (two elections met) takes term+1, which the others then
 		// adopt. At our term, replacing a choice made without quorum, or no
 		// leader (just started, or waiting), is no change of the term.
+		// Without a quorum the term is never raised: the choice is kept at
+		// our term, marked as made without a quorum.
 		next = best
-		switch {
-		case best.term < c.term:
-			next.term = c.term + 1
-		case best.term == c.term && best.leader != c.leader && c.leader != "" && !c.provisional:
-			next.term = c.term + 1
+		if best.term < c.term || (best.term == c.term && best.leader != c.leader && c.leader != "" && !c.provisional) {
+			next.term = c.term
+			if quorum {
+				next.term++
+			} else {
+				next.provisional = true
+			}
 		}
-	case quorum && hearsay:
+	case quorum && (hearsay || c.joiningLocked(now)):
 		// A peer follows a leader we do not see (yet: we have just started
 		// or reconnected and heard that peer first, or the peer has not
 		// noticed the leader's death yet). No leader until that settles,
-		// rather than an election that would beat the peer's leader. An
+		// rather than an election that would beat the peer's leader. The
+		// same for one election timeout after the start while a known member
+		// has not been heard yet (it may be a leader that stayed up). An
 		// empty leader is no candidate and no hearsay for the others.
 		next = candidate{c.term, "", false}
 	case quorum:
@@ -527,6 +538,20 @@ func (c *Cluster) reconcileLocked(now time.Time) {
 		c.term, c.leader, c.provisional = next.term, next.leader, next.provisional
 		c.dirty = true
 	}
+}
+
+// joiningLocked: within one election timeout of the start, a known member
+// has not been heard from yet.
+func (c *Cluster) joiningLocked(now time.Time) bool {
+	if now.Sub(c.started) >= c.opts.ElectionTimeout {
+		return false
+	}
+	for _, m := range c.members {
+		if m.lastHeard.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // candidate is a leader choice: ours or one a peer reported.

@@ -541,3 +541,28 @@ func TestAgreementAfterFullRestart(t *testing.T) {
 		t.Errorf("after the full restart: %+v", st)
 	}
 }
+
+// Two nodes restarted while the leader stayed up alone (unhealthy) hear each
+// other first: they do not elect one of their own while a member they know
+// from their state has not answered yet; the leader stays, at its term.
+func TestRestartedNodesWaitForTheLeader(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	a, b, c, t0 := form(t, dirs...)
+	b.save()
+	c.save()
+	silence(a, "b", "c")
+	if st := a.Status(); st.Health != Unhealthy || st.Leader != "a" || st.Term != t0 {
+		t.Errorf("a alone: %+v", st)
+	}
+	b, c = newTest("b", dirs[1]), newTest("c", dirs[2])
+	mesh(2, b, c)
+	for _, x := range []*Cluster{b, c} {
+		if id, _, term := x.Leader(); id == "b" || id == "c" || term != t0 {
+			t.Errorf("%s elected %s at term %d before hearing a (term %d)", x.self.ID, id, term, t0)
+		}
+	}
+	mesh(2, a, b, c)
+	if got := agreed(t, "b and c rejoined", "a", a, b, c); got != t0 {
+		t.Errorf("term %d, want %d (no leader change)", got, t0)
+	}
+}
