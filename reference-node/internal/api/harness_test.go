@@ -117,6 +117,11 @@ logging: {level: error}
 	if err := store.Init(); err != nil {
 		t.Fatal(err)
 	}
+	// As main's prepareDirs does: the membership state is saved there, so a
+	// restarted node knows its term, members and the largest size seen.
+	if err := os.MkdirAll(cfg.Consensus.DataDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
 	peers := &cluster.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, Secret: cfg.Cluster.Secret}
 	log := logx.Discard()
 	if sp.logTo != nil {

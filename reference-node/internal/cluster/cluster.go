@@ -5,9 +5,17 @@
 // leader) to its bootstrap peers and to every member it knows, and merges the
 // view it gets back. Members therefore learn each other transitively. A
 // member is online while this node has heard from it directly within the
-// election timeout. The leader is the online member with the lowest id, a
-// rule every node computes alike; the term goes up when the leader changes
-// and nodes converge on the highest term reported for the same leader.
+// election timeout. Leadership is sticky: a member keeps its leader while
+// that leader is online in its view and otherwise adopts the leader an
+// online peer reports with the highest term (ties: a choice made with a
+// quorum, then the lower id), if that leader is online. With none in view, a
+// member that sees a majority of the expected size elects the lowest online
+// id with a term above every term heard; one that does not names the lowest
+// online id without raising the term, marked provisional, so that the
+// majority's leader wins when a partition heals. A member waits (no leader)
+// instead of electing while an online peer follows a leader it has not
+// heard, and during its first election timeout while a known member has not
+// answered yet.
 package cluster
 
 import (
@@ -66,11 +74,14 @@ type Record struct {
 
 // Gossip is the message exchanged on GossipPath, in both directions.
 type Gossip struct {
-	From    string   `json:"from"`
-	Term    uint64   `json:"term"`
-	Leader  string   `json:"leader"`
-	MaxSize int      `json:"max_size"`
-	Members []Record `json:"members"`
+	From   string `json:"from"`
+	Term   uint64 `json:"term"`
+	Leader string `json:"leader"`
+	// Provisional: the leader was chosen without a quorum (see
+	// reconcileLocked); a member with a quorum does not adopt it.
+	Provisional bool     `json:"provisional,omitempty"`
+	MaxSize     int      `json:"max_size"`
+	Members     []Record `json:"members"`
 }
 
 // Local is fresh information about this node, asked for every heartbeat.
@@ -100,8 +111,9 @@ type member struct {
 }
 
 type report struct {
-	term   uint64
-	leader string
+	term        uint64
+	leader      string
+	provisional bool
 }
 
 // Cluster is this node's view of the membership.
@@ -109,19 +121,21 @@ type Cluster struct {
 	opts Options
 	log  *logx.Logger
 
-	mu         sync.Mutex
-	self       Record
-	members    map[string]*member // every other known node, by id
-	reports    map[string]report  // latest term/leader each peer told us
-	term       uint64
-	leader     string
-	maxSize    int
-	lastUpdate time.Time
-	selfAddrs  map[string]bool // addresses that turned out to be us
-	inflight   map[string]bool // addresses with a gossip request running
-	unreached  map[string]bool // addresses whose last gossip failed (logged once)
-	clashes    map[string]bool // addresses of other nodes with our id (logged once each)
-	dirty      bool            // persistent state changed
+	mu          sync.Mutex
+	self        Record
+	members     map[string]*member // every other known node, by id
+	reports     map[string]report  // latest term/leader each peer told us
+	term        uint64
+	leader      string
+	provisional bool // leader chosen without a quorum
+	started     time.Time
+	maxSize     int
+	lastUpdate  time.Time
+	selfAddrs   map[string]bool // addresses that turned out to be us
+	inflight    map[string]bool // addresses with a gossip request running
+	unreached   map[string]bool // addresses whose last gossip failed (logged once)
+	clashes     map[string]bool // addresses of other nodes with our id (logged once each)
+	dirty       bool            // persistent state changed
 }
 
 // New builds a Cluster and loads the persisted membership, if any.
@@ -146,6 +160,7 @@ func New(o Options) *Cluster {
 		unreached:  map[string]bool{},
 		maxSize:    1,
 		lastUpdate: time.Now(),
+		started:    time.Now(),
 	}
 	if c.self.Tags == nil {
 		c.self.Tags = map[string]string{}
@@ -297,7 +312,7 @@ func (c *Cluster) targetsLocked() []string {
 }
 
 func (c *Cluster) gossipLocked() Gossip {
-	g := Gossip{From: c.self.ID, Term: c.term, Leader: c.leader, MaxSize: c.maxSize}
+	g := Gossip{From: c.self.ID, Term: c.term, Leader: c.leader, Provisional: c.provisional, MaxSize: c.maxSize}
 	g.Members = append(g.Members, c.self)
 	for _, m := range c.members {
 		g.Members = append(g.Members, m.rec)
@@ -360,7 +375,7 @@ func (c *Cluster) receive(g Gossip, addr, remoteIP string) error {
 	if m := c.members[g.From]; m != nil {
 		m.lastHeard = now
 	}
-	c.reports[g.From] = report{g.Term, g.Leader}
+	c.reports[g.From] = report{g.Term, g.Leader, g.Provisional}
 	if g.MaxSize > c.maxSize {
 		c.maxSize = g.MaxSize
 		c.dirty = true
@@ -415,7 +430,10 @@ func (c *Cluster) isOnlineLocked(m *member, now time.Time) bool {
 	return !m.lastHeard.IsZero() && now.Sub(m.lastHeard) < c.opts.ElectionTimeout
 }
 
-// reconcileLocked recomputes liveness, leader, term and the largest size.
+// reconcileLocked recomputes liveness, the largest size, leader and term
+// (the rule is in the package comment). Every member ranks the same
+// candidates alike, so they converge on one leader; a leader that stays
+// online is never replaced except by a choice of a higher term.
 func (c *Cluster) reconcileLocked(now time.Time) {
 	c.lastUpdate = now
 	online := []string{c.self.ID}
@@ -434,10 +452,33 @@ func (c *Cluster) reconcileLocked(now time.Time) {
 		}
 	}
 	sort.Strings(online)
-	leader := online[0]
+	if len(online) > c.maxSize {
+		c.maxSize = len(online)
+		c.dirty = true
+	}
+	// Quorum as health counts it: a majority of the expected size.
+	quorum := 2*len(online) > c.expectedLocked()
+	isOnline := map[string]bool{}
+	for _, id := range online {
+		isOnline[id] = true
+	}
 
-	// Highest term any online peer reports, and for the same leader.
-	var maxSeen, sameLeader uint64
+	// Candidates: our own leader and every online peer's, if that leader is
+	// online in our view. With a quorum, choices made without one are not
+	// candidates (a node that was cut off does not bring back its pick).
+	var best candidate
+	found := false
+	consider := func(x candidate) {
+		if x.leader == "" || !isOnline[x.leader] || (quorum && x.provisional) {
+			return
+		}
+		if !found || x.beats(best) {
+			best, found = x, true
+		}
+	}
+	consider(candidate{c.term, c.leader, c.provisional})
+	maxSeen := c.term
+	hearsay := false // an online peer follows a leader we have not heard
 	for id, r := range c.reports {
 		if m := c.members[id]; m == nil || !m.online {
 			continue
@@ -445,32 +486,91 @@ func (c *Cluster) reconcileLocked(now time.Time) {
 		if r.term > maxSeen {
 			maxSeen = r.term
 		}
-		if r.leader == leader && r.term > sameLeader {
-			sameLeader = r.term
+		consider(candidate{r.term, r.leader, r.provisional})
+		if r.leader != "" && !r.provisional && !isOnline[r.leader] {
+			hearsay = true
 		}
 	}
-	if leader != c.leader {
-		if sameLeader > 0 && sameLeader >= c.term {
-			// Someone already moved to this leader (or, for a node that just
-			// started, the cluster has had it all along): take its term.
-			c.term = sameLeader
-		} else {
-			if maxSeen > c.term {
-				c.term = maxSeen
+
+	var next candidate
+	switch {
+	case found:
+		// Keep or adopt the best leader in view, with its term. A term is
+		// never reused for another leader: adopting one of a lower term than
+		// ours (a peer that started afresh) or, at our term, another leader
+		// than ours (two elections met) takes term+1, which the others then
+		// adopt. At our term, replacing a choice made without quorum, or no
+		// leader (just started, or waiting), is no change of the term.
+		// Without a quorum the term is never raised: the choice is kept at
+		// our term, marked as made without a quorum.
+		next = best
+		if best.term < c.term || (best.term == c.term && best.leader != c.leader && c.leader != "" && !c.provisional) {
+			next.term = c.term
+			if quorum {
+				next.term++
+			} else {
+				next.provisional = true
 			}
-			c.term++
 		}
-		c.log.Info("leader changed", "leader", leader, "previous", c.leader, "term", c.term)
-		c.leader = leader
-		c.dirty = true
-	} else if sameLeader > c.term {
-		c.term = sameLeader
+	case quorum && (hearsay || c.joiningLocked(now)):
+		// A peer follows a leader we do not see (yet: we have just started
+		// or reconnected and heard that peer first, or the peer has not
+		// noticed the leader's death yet). No leader until that settles,
+		// rather than an election that would beat the peer's leader. The
+		// same for one election timeout after the start while a known member
+		// has not been heard yet (it may be a leader that stayed up). An
+		// empty leader is no candidate and no hearsay for the others.
+		next = candidate{c.term, "", false}
+	case quorum:
+		// No leader in view: elect the lowest online id, above every term
+		// heard.
+		next = candidate{maxSeen + 1, online[0], false}
+	default:
+		// No leader in view and no quorum: name one so that the node answers,
+		// but without raising the term, and marked so that the majority's
+		// leader wins when the partition heals.
+		next = candidate{c.term, online[0], true}
+	}
+	if next != (candidate{c.term, c.leader, c.provisional}) {
+		if next.leader != c.leader {
+			c.log.Info("leader changed", "leader", next.leader, "previous", c.leader, "term", next.term, "quorum", !next.provisional)
+		}
+		c.term, c.leader, c.provisional = next.term, next.leader, next.provisional
 		c.dirty = true
 	}
-	if len(online) > c.maxSize {
-		c.maxSize = len(online)
-		c.dirty = true
+}
+
+// joiningLocked: within one election timeout of the start, a known member
+// has not been heard from yet.
+func (c *Cluster) joiningLocked(now time.Time) bool {
+	if now.Sub(c.started) >= c.opts.ElectionTimeout {
+		return false
 	}
+	for _, m := range c.members {
+		if m.lastHeard.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// candidate is a leader choice: ours or one a peer reported.
+type candidate struct {
+	term        uint64
+	leader      string
+	provisional bool // chosen without a quorum
+}
+
+// beats ranks choices: the higher term, then one made with a quorum, then
+// the lower leader id.
+func (x candidate) beats(y candidate) bool {
+	if x.term != y.term {
+		return x.term > y.term
+	}
+	if x.provisional != y.provisional {
+		return !x.provisional
+	}
+	return x.leader < y.leader
 }
 
 // fixHost replaces an empty or unspecified host by ip.

@@ -78,11 +78,14 @@ func TestLeaderIsLowestOnlineID(t *testing.T) {
 		x.members["a"].lastHeard = time.Now().Add(-2 * time.Second)
 		x.mu.Unlock()
 	}
+	// Two exchanges: the first one that notices waits for the other, which
+	// still reported a, to notice too (no election against a live leader).
 	hear(b, c)
 	hear(c, b)
+	hear(b, c)
 	for _, x := range []*Cluster{b, c} {
 		id, _, term := x.Leader()
-		if id != "b" || term <= tb {
+		if id != "b" || term != tb+1 {
 			t.Errorf("%s after a's silence: leader %s term %d (was %d)", x.self.ID, id, term, tb)
 		}
 		st := x.Status()
@@ -303,5 +306,263 @@ func TestSameIDIsLoggedOnceNamingBothAddresses(t *testing.T) {
 	if strings.Count(out, "another node uses this node id") != 1 || !strings.Contains(out, `"level":"error"`) ||
 		!strings.Contains(out, `"address":"127.0.0.1:4101"`) || !strings.Contains(out, `"other_address":"127.0.0.1:4102"`) {
 		t.Errorf("log:\n%s", out)
+	}
+}
+
+// mesh lets every node hear every other one, rounds times (a heartbeat each).
+func mesh(rounds int, nodes ...*Cluster) {
+	for i := 0; i < rounds; i++ {
+		for _, x := range nodes {
+			for _, y := range nodes {
+				if x != y {
+					hear(x, y)
+				}
+			}
+		}
+	}
+}
+
+// silence makes x see the given members silent for longer than the
+// election timeout (killed, stopped or cut off).
+func silence(x *Cluster, ids ...string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		if m := x.members[id]; m != nil {
+			m.lastHeard = time.Now().Add(-2 * x.opts.ElectionTimeout)
+		}
+	}
+}
+
+// agreed checks that every node names leader and one common term, and
+// returns that term.
+func agreed(t *testing.T, what, leader string, nodes ...*Cluster) uint64 {
+	t.Helper()
+	var term uint64
+	for i, x := range nodes {
+		id, _, tm := x.Leader()
+		if id != leader {
+			t.Errorf("%s: %s names leader %s, want %s", what, x.self.ID, id, leader)
+		}
+		if i == 0 {
+			term = tm
+		} else if tm != term {
+			t.Errorf("%s: %s is at term %d, %s at %d", what, x.self.ID, tm, nodes[0].self.ID, term)
+		}
+	}
+	return term
+}
+
+// form builds a three-node cluster a, b, c (state in the given dirs) and
+// returns it formed, with a leading.
+func form(t *testing.T, dirs ...string) (a, b, c *Cluster, term uint64) {
+	t.Helper()
+	if len(dirs) == 0 {
+		dirs = []string{"", "", ""}
+	}
+	a, b, c = newTest("a", dirs[0]), newTest("b", dirs[1]), newTest("c", dirs[2])
+	mesh(2, a, b, c)
+	return a, b, c, agreed(t, "formed", "a", a, b, c)
+}
+
+// The leader killed: the survivors elect a new one with term+1; the old
+// leader restarted from its state rejoins as a follower at the survivors'
+// term, and the leader does not change on its return.
+func TestOldLeaderRejoinsAsFollower(t *testing.T) {
+	dirA := t.TempDir()
+	a, b, c, t0 := form(t, dirA, "", "")
+	a.save()
+
+	silence(b, "a")
+	silence(c, "a")
+	mesh(2, b, c)
+	t1 := agreed(t, "a killed", "b", b, c)
+	if t1 != t0+1 {
+		t.Errorf("term %d after one leader change from %d", t1, t0)
+	}
+
+	a2 := newTest("a", dirA)
+	if a2.term != t0 {
+		t.Fatalf("restarted a loaded term %d, want %d", a2.term, t0)
+	}
+	// a hears one survivor first, then the cluster settles.
+	hear(a2, b)
+	agreed(t, "a restarted, heard b", "b", a2)
+	hear(b, a2)
+	hear(c, a2)
+	agreed(t, "b and c heard the restarted a", "b", b, c)
+	mesh(2, a2, b, c)
+	if got := agreed(t, "a rejoined", "b", a2, b, c); got != t1 {
+		t.Errorf("term %d after a rejoined, want the survivors' %d", got, t1)
+	}
+	if st := a2.Status(); st.IsLeader || st.Leader != "b" || st.ClusterSize != 3 || st.Health != Healthy {
+		t.Errorf("rejoined a: %+v", st)
+	}
+}
+
+// A node cut off alone (here the one with the lowest id, a follower) is
+// unhealthy and names a leader without raising the term; reconnected, it
+// does not take leadership from the majority. A leader cut off alone loses
+// leadership to the majority's new one when it comes back.
+func TestMinorityDoesNotTakeLeadership(t *testing.T) {
+	a, b, c, _ := form(t)
+	silence(b, "a")
+	silence(c, "a")
+	mesh(1, b, c)
+	mesh(2, a, b, c) // a back, following b
+	t1 := agreed(t, "a rejoined", "b", a, b, c)
+
+	// Cut a off.
+	silence(a, "b", "c")
+	silence(b, "a")
+	silence(c, "a")
+	mesh(2, b, c)
+	if st := a.Status(); st.Health != Unhealthy || st.Leader != "a" || st.Term != t1 {
+		t.Errorf("cut-off a: health %s leader %s term %d (majority's term %d)", st.Health, st.Leader, st.Term, t1)
+	}
+	agreed(t, "a cut off", "b", b, c)
+	// Reconnected: the majority hears a first, then a hears them.
+	hear(b, a)
+	hear(c, a)
+	agreed(t, "majority heard the cut node", "b", b, c)
+	hear(a, c)
+	// c follows b, whom a has not heard yet: no leader rather than an
+	// election of its own.
+	agreed(t, "a heard c", "", a)
+	hear(a, b)
+	agreed(t, "a heard b", "b", a)
+	mesh(2, a, b, c)
+	if got := agreed(t, "a reconnected", "b", a, b, c); got != t1 {
+		t.Errorf("term %d after the partition healed, want %d (no leader change)", got, t1)
+	}
+
+	// The brief's order: c cut off alone, reconnects, b keeps leading.
+	silence(c, "a", "b")
+	silence(a, "c")
+	silence(b, "c")
+	mesh(2, a, b)
+	if st := c.Status(); st.Health != Unhealthy || st.Term != t1 {
+		t.Errorf("cut-off c: %+v", st)
+	}
+	mesh(2, a, b, c)
+	if got := agreed(t, "c reconnected", "b", a, b, c); got != t1 {
+		t.Errorf("term %d after c reconnected, want %d", got, t1)
+	}
+
+	// The leader cut off: it keeps naming itself (unhealthy), the majority
+	// elects a; healed, b follows a at the majority's term.
+	silence(b, "a", "c")
+	silence(a, "b")
+	silence(c, "b")
+	mesh(2, a, c)
+	t2 := agreed(t, "b cut off", "a", a, c)
+	if t2 != t1+1 {
+		t.Errorf("term %d after the majority replaced b, want %d", t2, t1+1)
+	}
+	if st := b.Status(); st.Health != Unhealthy || st.Leader != "b" || st.Term != t1 {
+		t.Errorf("cut-off leader b: %+v", st)
+	}
+	mesh(2, b, a, c)
+	if got := agreed(t, "b reconnected", "a", a, b, c); got != t2 {
+		t.Errorf("term %d after b reconnected, want %d", got, t2)
+	}
+}
+
+// The term goes up by exactly one per leader change and not at all while
+// membership is stable or when a member returns.
+func TestTermIncrementsOncePerLeaderChange(t *testing.T) {
+	a, b, c, t0 := form(t)
+	mesh(3, a, b, c)
+	if got := agreed(t, "stable", "a", a, b, c); got != t0 {
+		t.Errorf("term moved from %d to %d with stable membership", t0, got)
+	}
+	silence(b, "a")
+	silence(c, "a")
+	mesh(3, b, c)
+	if got := agreed(t, "a gone", "b", b, c); got != t0+1 {
+		t.Errorf("term %d after one change from %d", got, t0)
+	}
+	mesh(3, a, b, c)
+	if got := agreed(t, "a back", "b", a, b, c); got != t0+1 {
+		t.Errorf("term %d after a returned, want %d", got, t0+1)
+	}
+	silence(a, "b")
+	silence(c, "b")
+	mesh(3, a, c)
+	if got := agreed(t, "b gone", "a", a, c); got != t0+2 {
+		t.Errorf("term %d after the second change, want %d", got, t0+2)
+	}
+	mesh(3, a, b, c)
+	if got := agreed(t, "b back", "a", a, b, c); got != t0+2 {
+		t.Errorf("term %d after b returned, want %d", got, t0+2)
+	}
+}
+
+// Stopping all but one node and restarting them, then restarting all three
+// from their saved state (with different saved terms), ends in agreement.
+func TestAgreementAfterFullRestart(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	a, b, c, _ := form(t, dirs...)
+	a.save()
+	silence(b, "a")
+	silence(c, "a")
+	mesh(2, b, c)
+	a = newTest("a", dirs[0])
+	mesh(2, a, b, c)
+	t1 := agreed(t, "a rejoined", "b", a, b, c)
+
+	// b and c stop; a alone is unhealthy and does not raise the term.
+	b.save()
+	c.save()
+	silence(a, "b", "c")
+	if st := a.Status(); st.Health != Unhealthy || st.Term != t1 {
+		t.Errorf("a alone: %+v", st)
+	}
+	b, c = newTest("b", dirs[1]), newTest("c", dirs[2])
+	hear(b, a)
+	hear(a, b)
+	mesh(2, a, b, c)
+	id, _, t2 := a.Leader()
+	agreed(t, "b and c restarted", id, a, b, c)
+	if t2 <= t1 {
+		t.Errorf("term %d after a new election, want above %d", t2, t1)
+	}
+
+	// Everything stops; a was saved at an older term than b and c.
+	a.save()
+	mesh(1, b, c)
+	b.save()
+	c.save()
+	a, b, c = newTest("c", dirs[2]), newTest("a", dirs[0]), newTest("b", dirs[1])
+	mesh(2, a, b, c)
+	id, _, _ = a.Leader()
+	agreed(t, "all restarted", id, a, b, c)
+	if st := a.Status(); st.ClusterSize != 3 || st.Health != Healthy {
+		t.Errorf("after the full restart: %+v", st)
+	}
+}
+
+// Two nodes restarted while the leader stayed up alone (unhealthy) hear each
+// other first: they do not elect one of their own while a member they know
+// from their state has not answered yet; the leader stays, at its term.
+func TestRestartedNodesWaitForTheLeader(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	a, b, c, t0 := form(t, dirs...)
+	b.save()
+	c.save()
+	silence(a, "b", "c")
+	if st := a.Status(); st.Health != Unhealthy || st.Leader != "a" || st.Term != t0 {
+		t.Errorf("a alone: %+v", st)
+	}
+	b, c = newTest("b", dirs[1]), newTest("c", dirs[2])
+	mesh(2, b, c)
+	for _, x := range []*Cluster{b, c} {
+		if id, _, term := x.Leader(); id == "b" || id == "c" || term != t0 {
+			t.Errorf("%s elected %s at term %d before hearing a (term %d)", x.self.ID, id, term, t0)
+		}
+	}
+	mesh(2, a, b, c)
+	if got := agreed(t, "b and c rejoined", "a", a, b, c); got != t0 {
+		t.Errorf("term %d, want %d (no leader change)", got, t0)
 	}
 }
