@@ -4,10 +4,10 @@
 """Parsers for what the validation and monitoring probes read on a node.
 
 Every function here is pure (text in, data out) so it can be unit-tested
-without a node: /proc files, ``systemctl show``, ``supervisorctl status``,
-``go version``, ``go.mod``, the binary's ``--version``, Prometheus text, log
-lines. The node_probe module feeds them; module_utils/checks.py evaluates
-their output.
+without a node: /proc files, ``go version``, ``go.mod``, the binary's
+``--version``, Prometheus text, log lines (service states are read in
+service.py). The node_probe module feeds them; module_utils/checks.py
+evaluates their output.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -166,17 +166,6 @@ def same_version(found: Optional[str], expected: Optional[str]) -> bool:
     if found is None or expected is None:
         return False
     return str(found).lstrip('vV') == str(expected).lstrip('vV')
-
-
-# -- services -----------------------------------------------------------------
-# The parsers live with the service logic in service.py; kept here by name for
-# the probes' callers and tests.
-from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import (  # noqa: E402
-    parse_supervisor_status,
-    parse_systemctl_show,
-)
-
-__all__ = ['parse_supervisor_status', 'parse_systemctl_show']
 
 
 # -- logs ---------------------------------------------------------------------

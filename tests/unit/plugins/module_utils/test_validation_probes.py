@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ollama_lab.distributed.plugins.module_utils import probes
+from ansible_collections.ollama_lab.distributed.plugins.module_utils import probes, service
 
 PROC_NET_TCP = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -86,7 +86,7 @@ def test_binary_version() -> None:
 
 def test_systemctl_show() -> None:
     text = 'ActiveState=active\nSubState=running\nMainPID=42\nNRestarts=0\nUnitFileState=enabled\nExecStart={ path=/x ; }\n'
-    out = probes.parse_systemctl_show(text)
+    out = service.parse_systemctl_show(text)
     assert out['ActiveState'] == 'active' and out['MainPID'] == '42' and out['ExecStart'] == '{ path=/x ; }'
 
 
@@ -99,7 +99,7 @@ def test_systemctl_show() -> None:
     ('', None, None, None),
 ])
 def test_supervisor_status(line, state, pid, uptime) -> None:
-    out = probes.parse_supervisor_status(line)
+    out = service.parse_supervisor_status(line)
     assert (out['state'], out['pid'], out['uptime_seconds']) == (state, pid, uptime)
 
 
