@@ -171,6 +171,11 @@ def predict(before: ServiceState, state: str, target: bool, definition_changed: 
     return 'reloaded' if definition_changed else 'none'
 
 
+def enable_change(manager: str, enabled: Any, st: ServiceState) -> bool:
+    """systemd only: the unit is defined and its enablement differs from the wanted one."""
+    return enabled is not None and manager == 'systemd' and st.defined and st.enabled != enabled
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -200,8 +205,7 @@ def main() -> None:
         if target and not before.defined:
             # the install role only pretended in check mode: a real run would start it
             result['msg'] = '%s is not defined yet; a real run would start it' % p['name']
-        wants_enable = (p['enabled'] is not None and p['manager'] == 'systemd' and before.defined
-                        and before.enabled != p['enabled'])
+        wants_enable = enable_change(p['manager'], p['enabled'], before)
         after = ServiceState(**dict(vars(before), running=target))
     else:
         try:
@@ -215,14 +219,13 @@ def main() -> None:
             action = converge(svc, before, current, p['state'], target)
             if action == 'none' and p['definition_changed']:
                 action = 'reloaded'
-            wants_enable = (p['enabled'] is not None and p['manager'] == 'systemd' and current.defined
-                            and current.enabled != p['enabled'])
+            wants_enable = enable_change(p['manager'], p['enabled'], current)
             if wants_enable:
                 svc.enable(p['enabled'])
         except ServiceError as exc:
             module.fail_json(msg=str(exc), **svc.query().as_dict(), **result)
         after = svc.query() if action != 'none' or wants_enable else before
-    result.update(action=action, changed=action != 'none' or bool(wants_enable))
+    result.update(action=action, changed=action != 'none' or wants_enable)
     if module._diff:
         result['diff'] = dict(before='%s: %s\n' % (p['name'], 'running' if before.running else 'stopped'),
                               after='%s: %s\n' % (p['name'], 'running' if after.running else 'stopped'))

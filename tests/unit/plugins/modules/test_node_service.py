@@ -25,6 +25,7 @@ class FakeManager:
         self.services = dict(services or {})
         self.pending = dict(pending or {})  # program files written but not read yet
         self.calls: List[List[str]] = []
+        self.enabled: Dict[str, bool] = {}
 
     def __call__(self, argv: List[str]) -> Tuple[int, str, str]:
         self.calls.append(list(argv))
@@ -36,14 +37,18 @@ class FakeManager:
             if name not in self.services:
                 return 0, 'LoadState=not-found\nActiveState=inactive\nSubState=dead\nMainPID=0\n', ''
             up = self.services[name]
-            return 0, ('LoadState=loaded\nActiveState=%s\nSubState=%s\nMainPID=%d\nUnitFileState=enabled\n'
-                       % ('active' if up else 'inactive', 'running' if up else 'dead', 42 if up else 0)), ''
+            return 0, ('LoadState=loaded\nActiveState=%s\nSubState=%s\nMainPID=%d\nUnitFileState=%s\n'
+                       % ('active' if up else 'inactive', 'running' if up else 'dead', 42 if up else 0,
+                          'enabled' if self.enabled.get(name, True) else 'disabled')), ''
         if verb == 'daemon-reload':
             self.services.update({k: self.services.get(k, False) for k in self.pending})
             self.pending.clear()
             return 0, '', ''
         if name not in self.services:
             return 5, '', 'Failed to %s %s: Unit %s not found.' % (verb, name, name)
+        if verb in ('enable', 'disable'):
+            self.enabled[name] = verb == 'enable'
+            return 0, '', ''
         self.services[name] = verb in ('start', 'restart')
         return 0, '', ''
 
@@ -200,3 +205,13 @@ def test_no_supervisorctl_means_not_defined(monkeypatch, run_module) -> None:
     res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'stopped'})
     assert not res.failed and not res['changed'] and res['defined'] is False
     assert 'supervisorctl: command not found' in res['detail']
+
+
+def test_stop_and_disable_a_unit_then_idempotent(fake, run_module) -> None:
+    m = fake(FakeManager('systemd', {UNIT: True}))
+    args = {'name': UNIT, 'manager': 'systemd', 'state': 'stopped', 'enabled': False}
+    first = run_module(node_service, args)
+    assert first['changed'] and first['action'] == 'stopped' and first['enabled'] is False
+    assert m.drives() == ['systemctl stop', 'systemctl disable']
+    second = run_module(node_service, args)
+    assert not second['changed'] and len(m.drives()) == 2
