@@ -116,6 +116,11 @@ state:
   returned: always
   type: str
   sample: active/running
+enabled:
+  description: systemd, the unit starts at boot (after the action); supervisord, null
+    (its program file says C(autostart)).
+  returned: always
+  type: bool
 pid:
   description: Main process id, when running.
   returned: always
