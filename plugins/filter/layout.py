@@ -193,12 +193,12 @@ def node_layout(
 
     # One primary node per machine across the whole play, so host-level work
     # (packages, user, binary) runs once per machine.
-    seen: set[str] = set()
+    primaries: dict[str, str] = {}
     for host in dict.fromkeys(list(play_hosts or []) + list(cluster_hosts)):
-        machine = _machine(host, hostvars[host])
+        primary = primaries.setdefault(_machine(host, hostvars[host]), host)
         if host in nodes:
-            nodes[host]["machine_primary"] = machine not in seen
-        seen.add(machine)
+            nodes[host]["machine_primary"] = primary == host
+            nodes[host]["machine_primary_host"] = primary
     return {"nodes": nodes, "problems": problems}
 
 

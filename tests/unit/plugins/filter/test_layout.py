@@ -30,6 +30,7 @@ def test_three_nodes_on_one_machine_follow_the_training_scheme() -> None:
     assert [nodes[h]["web_port"] for h in hv] == [8081, 8083, 8085]
     assert [nodes[h]["p2p_port"] for h in hv] == [4001, 4002, 4003]
     assert [nodes[h]["machine_primary"] for h in hv] == [True, False, False]
+    assert {nodes[h]["machine_primary_host"] for h in hv} == {"node1"}
     assert nodes["node1"]["bootstrap"] and not nodes["node2"]["bootstrap"]
     assert nodes["node1"]["bootstrap_peers"] == []
     assert nodes["node2"]["bootstrap_peers"] == ["127.0.0.1:4001", "127.0.0.1:4003"]
@@ -73,6 +74,7 @@ def test_primary_is_unique_per_machine_across_clusters() -> None:
     b = node_layout(hv, ["b0", "b1", "b2"], DEFAULTS, play)["nodes"]
     assert [a[h]["machine_primary"] for h in a] == [True, False, False]
     assert not any(b[h]["machine_primary"] for h in b)
+    assert {n["machine_primary_host"] for n in [*a.values(), *b.values()]} == {"a0"}
     assert [b[h]["api_port"] for h in b] == [9080, 9082, 9084]
 
 
