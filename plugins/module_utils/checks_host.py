@@ -23,7 +23,7 @@ def eval_prerequisites(obs: Mapping[str, Any], s: Mapping[str, Any]) -> List[Dic
     d = obs_duration(sysobs)
     osinfo = dict(id=sysobs.get('os_id'), name=sysobs.get('os_name') or sysobs.get('os_id'),
                   version=sysobs.get('os_version') or '', pretty=sysobs.get('os_pretty'))
-    osinfo['major'] = str(osinfo['version']).split('.')[0]
+    osinfo['major'] = str(osinfo['version']).split('.', maxsplit=1)[0]
     disk = dict(sysobs.get('disk') or {})
     disk.setdefault('checked', disk.get('path') or 'the data directory')
     judged = [

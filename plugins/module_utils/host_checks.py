@@ -121,8 +121,8 @@ def holder_label(holder: Mapping[str, Any], own: bool, named: bool) -> str:
     name = holder['names'][0] if holder.get('names') else '?'
     label = '%s (pid %s: %s)' % (name, holder.get('pid'), holder.get('cmdline') or '?')
     if named and not own:
-        label += " - another node's service (config %s), not this node's" % (', '.join(holder.get('configs') or [])
-                                                                           or 'not given')
+        configs = ', '.join(holder.get('configs') or []) or 'not given'
+        label += " - another node's service (config %s), not this node's" % configs
     return label
 
 

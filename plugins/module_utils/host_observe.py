@@ -60,13 +60,13 @@ def os_info(os_release: Optional[str] = None, debian_version: Optional[str] = No
     version = osr.get('VERSION_ID') or ''
     if os_id == 'debian':
         point = (read_text('/etc/debian_version') if debian_version is None else debian_version) or ''
-        if point.strip()[:1].isdigit() and point.strip().split('.')[0] == version.split('.')[0]:
+        if point.strip()[:1].isdigit() and point.strip().split('.', maxsplit=1)[0] == version.split('.', maxsplit=1)[0]:
             version = point.strip()
     family = FAMILIES.get(os_id)
     for like in (osr.get('ID_LIKE') or '').lower().split():
         family = family or FAMILIES.get(like)
     name = DISTRIBUTIONS.get(os_id) or osr.get('NAME') or os_id or 'unknown'
-    return dict(id=os_id or None, name=name, version=version, major=version.split('.')[0],
+    return dict(id=os_id or None, name=name, version=version, major=version.split('.', maxsplit=1)[0],
                 family=family or name, pretty=osr.get('PRETTY_NAME') or ('%s %s' % (name, version)).strip())
 
 
