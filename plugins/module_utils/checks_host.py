@@ -10,69 +10,36 @@ __metaclass__ = type
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.ollama_lab.distributed.plugins.module_utils import probes
+from ansible_collections.ollama_lab.distributed.plugins.module_utils import host_checks, probes
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.checks_common import obs_duration, record
 
 
 def eval_prerequisites(obs: Mapping[str, Any], s: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The machine's checks, judged by ``host_checks`` like the preflight module judges them."""
     c = 'prerequisites'
     sysobs = obs.get('system')
     if not sysobs:
         return [record(c, 'system_facts', 'fail', 'expected system facts from the node; found none (probe did not run)')]
     d = obs_duration(sysobs)
+    osinfo = dict(id=sysobs.get('os_id'), name=sysobs.get('os_name') or sysobs.get('os_id'),
+                  version=sysobs.get('os_version') or '', pretty=sysobs.get('os_pretty'))
+    osinfo['major'] = str(osinfo['version']).split('.', maxsplit=1)[0]
+    disk = dict(sysobs.get('disk') or {})
+    disk.setdefault('checked', disk.get('path') or 'the data directory')
+    judged = [
+        ('os', host_checks.os_version(osinfo, s['supported_os'], False, 'validate_supported_os')),
+        ('cpu', host_checks.cpus(sysobs.get('cpu_count'), s['min_cpus'], 'validate_min_cpus', s['recommended_cpus'])),
+        ('memory', host_checks.memory(sysobs.get('mem_total_mb'), s['min_memory_mb'], 'validate_min_memory_mb',
+                                      s['recommended_memory_mb'])),
+        ('disk', host_checks.disks([disk], s['min_disk_mb'], 'validate_min_disk_mb')[0]),
+        ('commands', host_checks.commands(sysobs.get('commands') or {}, s['required_commands'],
+                                          'validate_required_commands')),
+    ]
     out = []
-    os_id = (sysobs.get('os_id') or '').lower()
-    pretty = sysobs.get('os_pretty') or os_id or 'unknown'
-    supported = [x.lower() for x in s['supported_os']]
-    if os_id in supported:
-        out.append(record(c, 'os', 'pass', 'expected one of %s; found %s' % (', '.join(supported), pretty), d))
-    else:
-        out.append(record(c, 'os', 'warn', 'expected one of %s; found %s (untested, may still work)'
-                          % (', '.join(supported), pretty), d))
-
-    cpus = sysobs.get('cpu_count')
-    if cpus is None:
-        out.append(record(c, 'cpu', 'warn', 'expected at least %d CPUs; could not count them' % s['min_cpus'], d))
-    elif cpus < s['min_cpus']:
-        out.append(record(c, 'cpu', 'fail', 'expected at least %d CPUs; found %d' % (s['min_cpus'], cpus), d))
-    elif cpus < s['recommended_cpus']:
-        out.append(record(c, 'cpu', 'warn', 'expected %d CPUs or more (recommended); found %d'
-                          % (s['recommended_cpus'], cpus), d))
-    else:
-        out.append(record(c, 'cpu', 'pass', 'expected at least %d CPUs; found %d' % (s['min_cpus'], cpus), d))
-
-    mem = sysobs.get('mem_total_mb')
-    if mem is None:
-        out.append(record(c, 'memory', 'warn', 'expected at least %d MiB of memory; could not read /proc/meminfo'
-                          % s['min_memory_mb'], d))
-    elif mem < s['min_memory_mb']:
-        out.append(record(c, 'memory', 'fail', 'expected at least %d MiB of memory; found %d MiB'
-                          % (s['min_memory_mb'], mem), d))
-    elif mem < s['recommended_memory_mb']:
-        out.append(record(c, 'memory', 'warn', 'expected %d MiB of memory or more (recommended); found %d MiB'
-                          % (s['recommended_memory_mb'], mem), d))
-    else:
-        out.append(record(c, 'memory', 'pass', 'expected at least %d MiB of memory; found %d MiB'
-                          % (s['min_memory_mb'], mem), d))
-
-    disk = sysobs.get('disk') or {}
-    if disk.get('free_mb') is None:
-        out.append(record(c, 'disk', 'warn', 'expected at least %d MiB free; could not measure %s'
-                          % (s['min_disk_mb'], disk.get('path') or 'the data directory'), d))
-    else:
-        status = 'pass' if disk['free_mb'] >= s['min_disk_mb'] else 'fail'
-        out.append(record(c, 'disk', status, 'expected at least %d MiB free on %s; found %d MiB free of %d MiB'
-                          % (s['min_disk_mb'], disk.get('path'), disk['free_mb'], disk.get('total_mb') or 0), d))
-
-    commands = sysobs.get('commands') or {}
-    missing = [name for name in s['required_commands'] if not commands.get(name)]
-    if missing:
-        out.append(record(c, 'commands', 'fail', 'expected commands %s on PATH; missing: %s'
-                          % (', '.join(s['required_commands']), ', '.join(missing)), d))
-    else:
-        out.append(record(c, 'commands', 'pass', 'expected commands %s on PATH; found all'
-                          % (', '.join(s['required_commands']) or '(none)'), d))
-
+    for name, item in judged:
+        untested = ' (untested, may still work)' if name == 'os' and item['status'] == 'warn' else ''
+        out.append(record(c, name, item['status'], 'expected %s; found %s%s' % (item['need'], item['found'], untested),
+                          d))
     out.append(_eval_go(sysobs, d))
     return out
 

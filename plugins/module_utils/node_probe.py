@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ollama_lab.distributed.plugins.module_utils import probes, proc_probe
+from ansible_collections.ollama_lab.distributed.plugins.module_utils import host_observe, probes, proc_probe
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.proc_probe import read_text, tail_text
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import NodeService
 
@@ -78,21 +78,18 @@ class Prober:
     # -- sections -------------------------------------------------------------
     def system(self) -> Dict[str, Any]:
         started = time.monotonic()
-        osr = probes.parse_os_release(read_text('/etc/os-release') or '')
-        mem = probes.parse_meminfo(read_text('/proc/meminfo') or '')
-        path = self.p['disk_path'] or '/'
-        while path and path != '/' and not os.path.exists(path):
-            path = os.path.dirname(path)
-        disk: Dict[str, Any] = dict(path=path, free_mb=None, total_mb=None)
-        try:
-            vfs = os.statvfs(path)
-            disk.update(free_mb=vfs.f_bavail * vfs.f_frsize // 1048576, total_mb=vfs.f_blocks * vfs.f_frsize // 1048576)
-        except OSError as exc:
-            disk['error'] = str(exc)
-        commands = dict((name, shutil.which(name)) for name in self.p['required_commands'])
-        out: Dict[str, Any] = dict(os_id=osr.get('ID'), os_version=osr.get('VERSION_ID'),
-                                   os_pretty=osr.get('PRETTY_NAME'), cpu_count=os.cpu_count(),
-                                   mem_total_mb=mem.get('MemTotal'), mem_available_mb=mem.get('MemAvailable'),
+        osinfo = host_observe.os_info()
+        mem = host_observe.memory()
+        [seen] = host_observe.disks([self.p['disk_path'] or '/'])
+        disk: Dict[str, Any] = dict(path=seen['checked'], free_mb=seen['free_mb'], total_mb=seen['total_mb'])
+        if seen.get('error'):
+            disk['error'] = seen['error']
+        commands = dict((name, found or None) for name, found in
+                        host_observe.find_commands(self.p['required_commands']).items())
+        out: Dict[str, Any] = dict(os_id=osinfo['id'], os_name=osinfo['name'], os_family=osinfo['family'],
+                                   os_version=osinfo['version'], os_pretty=osinfo['pretty'],
+                                   cpu_count=host_observe.cpu_count(), mem_total_mb=mem['total_mb'],
+                                   mem_available_mb=mem['available_mb'], python=host_observe.python_info(),
                                    load=probes.parse_loadavg(read_text('/proc/loadavg') or ''), disk=disk,
                                    commands=commands, go=None, go_mod=None)
         if self.p['go_mod']:

@@ -17,7 +17,8 @@ description:
   - Runs on the machine of one node and reports what it sees, without judging it and without changing anything.
     The validate role turns the observations into checks (C(module_utils/checks.py)); the monitor role reads the
     system, service, process and log parts.
-  - C(system) - OS, CPU count, memory, free disk, load, required commands, and the Go toolchain against the C(go)
+  - C(system) - OS, CPU count, memory, Python, free disk, load, required commands (read as the preflight module reads
+    them, C(module_utils/host_observe.py)), and the Go toolchain against the C(go)
     directive of a C(go.mod) when O(go_mod) is set.
   - C(binary) - the node binary, its mode, C(--help) and C(--version).
   - C(service) - the systemd unit or supervisor program of the node, whether it is installed, enabled and active,

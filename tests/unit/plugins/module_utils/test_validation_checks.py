@@ -280,7 +280,7 @@ def test_resources_and_commands() -> None:
     assert r['prerequisites/cpu']['status'] == 'warn'
     assert r['prerequisites/memory']['status'] == 'fail'
     assert r['prerequisites/disk']['status'] == 'fail'
-    assert r['prerequisites/commands']['message'].endswith('missing: curl')
+    assert r['prerequisites/commands']['message'] == 'expected curl, tar on PATH; found curl missing'
     assert r['prerequisites/os']['status'] == 'warn'
     assert checks.eval_prerequisites({}, checks.DEFAULT_SETTINGS)[0]['status'] == 'fail'
 
