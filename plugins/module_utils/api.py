@@ -385,12 +385,19 @@ class PollResult:
         self.elapsed = elapsed
 
 
+#: The first pause of ``poll_until``; each next one is twice as long, up to its ``interval``.
+FIRST_POLL_DELAY = 0.05
+
+
 def poll_until(fetch: Callable[[], Any], predicate: Callable[[Any], bool], timeout: float,
                interval: float = 2.0, sleep: Callable[[float], Any] = time.sleep,
-               clock: Callable[[], float] = time.monotonic) -> PollResult:
+               clock: Callable[[], float] = time.monotonic,
+               first_delay: float = FIRST_POLL_DELAY) -> PollResult:
     """Call ``fetch`` until ``predicate(value)`` holds or ``timeout`` seconds pass.
 
-    Always fetches at least once. Transient ``NodeAPIError`` (connection
+    Always fetches at least once. The pauses between fetches start at
+    ``first_delay`` and double up to ``interval`` (a node that is ready a
+    moment after a start is seen then, not one whole interval later). Transient ``NodeAPIError`` (connection
     refused, timeout, 5xx) are observations: polling goes on and the last one
     is kept in ``error``. Other errors (401, 404, bad JSON) are raised at once,
     since waiting cannot fix them. ``value`` is the last successful
@@ -401,6 +408,7 @@ def poll_until(fetch: Callable[[], Any], predicate: Callable[[Any], bool], timeo
     value: Any = None
     error: Optional[NodeAPIError] = None
     interval = max(float(interval), 0.0)
+    delay = min(max(float(first_delay), 0.0), interval)
     while True:
         attempts += 1
         try:
@@ -416,7 +424,8 @@ def poll_until(fetch: Callable[[], Any], predicate: Callable[[Any], bool], timeo
         remaining = timeout - elapsed
         if remaining <= 0:
             return PollResult(False, value, error, attempts, elapsed)
-        sleep(min(interval, remaining))
+        sleep(min(delay, remaining))
+        delay = min(max(delay * 2, FIRST_POLL_DELAY), interval)
 
 
 def fail_api(module: Any, exc: NodeAPIError, **extra: Any) -> None:

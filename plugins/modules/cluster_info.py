@@ -48,6 +48,11 @@ options:
       - Wait until the node knows a leader (RV(leader) is not empty).
     type: bool
     default: false
+  wait_for_leader_id:
+    description:
+      - Wait until the node names this leader (implies O(wait_for_leader)), for example the leader
+        another node names, so that both agree.
+    type: str
   read_health:
     description:
       - Also read the node health, C(GET /health) (or C(/api/v1/health)), first; a C(503) answer
@@ -67,7 +72,8 @@ options:
     default: 60
   wait_interval:
     description:
-      - Seconds between two polls while waiting.
+      - Seconds between two polls while waiting. The first polls come sooner (0.05 s, then twice
+        as long each time up to this), so a node that is ready at once is not waited for.
     type: float
     default: 2
 '''
@@ -271,7 +277,9 @@ def observe_status(client: NodeClient, retries: Optional[int] = None) -> Dict[st
 
 
 def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool,
-            health: Optional[List[str]] = None) -> bool:
+            health: Optional[List[str]] = None, leader_id: Optional[str] = None) -> bool:
+    if leader_id and seen.get('leader') != leader_id:
+        return False
     if health and seen.get('status') not in health:
         return False
     if size is not None:
@@ -299,6 +307,7 @@ def main() -> None:
     argument_spec.update(
         wait_for_size=dict(type='int'),
         wait_for_leader=dict(type='bool', default=False),
+        wait_for_leader_id=dict(type='str'),
         read_health=dict(type='bool', default=False),
         wait_for_health=dict(type='list', elements='str', choices=['healthy', 'degraded', 'unhealthy']),
         wait_timeout=dict(type='float', default=60.0),
@@ -307,7 +316,8 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = NodeClient.from_module(module)
     size = module.params['wait_for_size']
-    want_leader = module.params['wait_for_leader']
+    leader_id = module.params['wait_for_leader_id'] or None
+    want_leader = module.params['wait_for_leader'] or bool(leader_id)
     want_health = module.params['wait_for_health']
     health = module.params['read_health'] or bool(want_health)
     if size is not None and size < 1:
@@ -317,7 +327,7 @@ def main() -> None:
         if size is None and not want_leader and not want_health:
             module.exit_json(changed=False, attempts=1, **observe(client, health=health))
         result = poll_until(lambda: observe(client, retries=0, health=health),
-                            lambda seen: matches(seen, size, want_leader, want_health),
+                            lambda seen: matches(seen, size, want_leader, want_health, leader_id),
                             timeout=module.params['wait_timeout'],
                             interval=module.params['wait_interval'])
     except NodeAPIError as exc:
@@ -330,7 +340,9 @@ def main() -> None:
     wanted = []
     if size is not None:
         wanted.append('a size of at least %d' % size)
-    if want_leader:
+    if leader_id:
+        wanted.append('the leader %s' % leader_id)
+    elif want_leader:
         wanted.append('a leader')
     if want_health:
         wanted.append('health %s' % ' or '.join(want_health))

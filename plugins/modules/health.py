@@ -50,7 +50,8 @@ options:
     default: 60
   wait_interval:
     description:
-      - Seconds between two polls while waiting.
+      - Seconds between two polls while waiting. The first polls come sooner (0.05 s, then twice
+        as long each time up to this), so a node that is ready at once is not waited for.
     type: float
     default: 2
 '''

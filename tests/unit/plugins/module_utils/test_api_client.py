@@ -272,7 +272,7 @@ def test_poll_until_returns_when_the_predicate_holds() -> None:
     clock = FakeClock()
     values = iter([1, 2, 3, 4])
     result = poll_until(lambda: next(values), lambda v: v >= 3, timeout=60, interval=5,
-                        sleep=clock.sleep, clock=clock)
+                        sleep=clock.sleep, clock=clock, first_delay=5)
     assert result.ok and result.value == 3 and result.attempts == 3 and result.error is None
     assert clock.sleeps == [5, 5]
 
@@ -280,10 +280,18 @@ def test_poll_until_returns_when_the_predicate_holds() -> None:
 def test_poll_until_times_out_with_the_last_observation() -> None:
     clock = FakeClock()
     result = poll_until(lambda: {"size": 2}, lambda v: v["size"] == 3, timeout=10, interval=4,
-                        sleep=clock.sleep, clock=clock)
+                        sleep=clock.sleep, clock=clock, first_delay=4)
     assert not result.ok and result.value == {"size": 2}
     assert clock.sleeps == [4, 4, 2]  # never sleeps past the deadline
     assert result.attempts == 4 and result.elapsed == 10
+
+
+def test_poll_until_polls_soon_at_first_then_every_interval() -> None:
+    clock = FakeClock()
+    result = poll_until(lambda: 0, lambda v: False, timeout=3, interval=1, sleep=clock.sleep, clock=clock)
+    assert not result.ok
+    assert clock.sleeps[:6] == [0.05, 0.1, 0.2, 0.4, 0.8, 1]  # doubling from 0.05 s up to the interval
+    assert abs(sum(clock.sleeps) - 3) < 1e-9  # and never past the deadline
 
 
 def test_poll_until_treats_transient_errors_as_observations_and_raises_others() -> None:

@@ -101,6 +101,23 @@ def test_wait_for_leader_only(fake_node, run_module) -> None:
     assert not run.failed and run["leader"] == "node1" and run["attempts"] == 2
 
 
+def test_wait_for_leader_id_waits_until_the_node_names_that_leader(fake_node, run_module) -> None:
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, leader="node3"))
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, leader="node2"))
+    fake_node.reply("GET", "/api/distributed/nodes", 200, {"nodes": THREE, "total": 3})
+    run = run_module(cluster_info, {"url": fake_node.url, "wait_for_size": 3, "wait_for_leader_id": "node2",
+                                    "wait_timeout": 10, "wait_interval": 0.05})
+    assert not run.failed and run["leader"] == "node2" and run["attempts"] == 2
+
+
+def test_wait_for_leader_id_timeout_names_the_wanted_leader(fake_node, run_module) -> None:
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, leader="node3"))
+    run = run_module(cluster_info, {"url": fake_node.url, "wait_for_leader_id": "node2",
+                                    "wait_timeout": 0.3, "wait_interval": 0.1})
+    assert run.failed
+    assert "did not reach the leader node2 within 0.3s" in run["msg"] and "leader 'node3'" in run["msg"]
+
+
 def test_wait_on_unreachable_node_reports_the_error(closed_url, run_module) -> None:
     run = run_module(cluster_info, {"url": closed_url, "wait_for_size": 3, "wait_timeout": 0.3,
                                     "wait_interval": 0.1})
