@@ -20,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 SERVICE_VARS = ("_cluster_service", "_cluster_bootstrap_service", "_cluster_joiner_service")
 ANSWERS = ("healthy", "degraded", "unhealthy")
 MISSING = "host failed or unreachable earlier in the play"
+NOT_IN_PLAY = "not in this play (--limit or the hosts pattern left it out); the cluster role needs every node of a cluster"
 
 
 def _text(value: Any, fallback: str) -> str:
@@ -63,12 +64,12 @@ def node_view(node: Mapping[str, Any], hvars: Mapping[str, Any]) -> dict[str, An
     )
 
 
-def _missing(node: Mapping[str, Any]) -> dict[str, Any]:
+def _missing(node: Mapping[str, Any], why: str) -> dict[str, Any]:
     return dict(host=node["host"], id=node["id"], bootstrap=bool(node.get("bootstrap")),
                 url=node.get("api_url", ""), local_url=node.get("local_url", ""), web_url=node.get("web_url", ""),
                 service="%s %s" % (node.get("service_manager"), node.get("service_name")),
                 status="unknown", version="", size="?", expected=str(node.get("expected_size", "?")),
-                leader="", term="?", error=MISSING, missing=True)
+                leader="", term="?", error=why, missing=True)
 
 
 def _summary(group: str, views: Sequence[Mapping[str, Any]], leaders: Sequence[str]) -> list[str]:
@@ -94,12 +95,18 @@ def _failure(views: Sequence[Mapping[str, Any]]) -> list[str]:
     return ["%s (%s): health %s, size %s/%s, leader %s%s%s" % (
         v["id"], v["local_url"], v["status"], v["size"], v["expected"], v["leader"] or "none",
         "; " + v["error"] if v["error"] and not v.get("missing") else "",
-        "; host failed earlier in the play" if v.get("missing") else "") for v in views]
+        "; " + ("host failed earlier in the play" if v["error"] == MISSING else v["error"])
+        if v.get("missing") else "") for v in views]
 
 
 def cluster_report(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, Any],
-                   wanted_health: Sequence[str] = ("healthy",), group: str = "ollama_nodes") -> dict[str, Any]:
-    """Views, summary and verdicts of one cluster (``layout_cluster``) from its hosts' readings."""
+                   wanted_health: Sequence[str] = ("healthy",), group: str = "ollama_nodes",
+                   play_hosts: Sequence[str] | None = None) -> dict[str, Any]:
+    """Views, summary and verdicts of one cluster (``layout_cluster``) from its hosts' readings.
+
+    ``play_hosts`` (``ansible_play_hosts_all``): a node outside them was left out of the play
+    (``--limit``), which its view says, rather than that its host failed.
+    """
     if not isinstance(cluster, Sequence) or not all(isinstance(n, Mapping) and "host" in n for n in cluster):
         raise AnsibleFilterError("cluster_report: expected layout_cluster, a list of layout nodes")
     views: list[dict[str, Any]] = []
@@ -108,7 +115,8 @@ def cluster_report(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, 
             hvars = hostvars[node["host"]]
         except KeyError:
             hvars = {}
-        views.append(node_view(node, hvars) or _missing(node))
+        left_out = play_hosts is not None and node["host"] not in play_hosts
+        views.append(node_view(node, hvars) or _missing(node, NOT_IN_PLAY if left_out else MISSING))
     leaders = list(dict.fromkeys(v["leader"] for v in views if v["leader"]))
     all_leaders = {v["leader"] for v in views}
     healthy_enough = all(v["status"] in wanted_health for v in views)

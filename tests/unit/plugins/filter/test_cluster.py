@@ -81,6 +81,15 @@ def test_disagreement_is_shown_and_a_missing_host_is_unknown() -> None:
     assert report["failure_lines"][2].endswith("; host failed earlier in the play")
 
 
+def test_a_node_left_out_of_the_play_is_named_so() -> None:
+    hv = healthy()
+    del hv["node3"]
+    report = cluster_report(CLUSTER, hv, ["healthy"], "class", ["node1", "node2"])
+    assert not report["whole"]
+    assert report["failure_lines"][2].endswith(
+        "; not in this play (--limit or the hosts pattern left it out); the cluster role needs every node of a cluster")
+
+
 def test_sizes_below_the_expected_size_are_not_agreed() -> None:
     hv = healthy()
     for h in hv:
