@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         paths, groups = list(dict.fromkeys(args["paths"])), list(dict.fromkeys(args["groups"]))
         script = "; ".join([path_type_script(paths)] * bool(paths) + [
             "if getent group %s >/dev/null 2>&1; then echo y; else echo n; fi" % quote(group) for group in groups])

@@ -27,8 +27,6 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
 attributes:
-  action:
-    support: full
   check_mode:
     support: full
     details: Reads only; the same in check mode.

@@ -25,8 +25,6 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
-  action:
-    support: full
   check_mode:
     support: full
     details: Reads only; the same in check mode.

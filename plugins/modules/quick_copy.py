@@ -26,8 +26,6 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
-  action:
-    support: full
   check_mode:
     support: full
     details: The quick look only reads; when the file is not in place, M(ansible.builtin.copy) runs in check mode.
