@@ -151,6 +151,34 @@ def models_plan(declared: Sequence[Mapping[str, Any]], node_models: Sequence[str
     return {'delete': delete, 'seed': seeds, 'pull': pulls}
 
 
+def _listed_models(host_vars: Any) -> list[str] | None:
+    """The models a node listed in this run (its ``_models_seen`` register), or None."""
+    seen = host_vars.get('_models_seen') if host_vars is not None else None
+    models = seen.get('models') if isinstance(seen, Mapping) else None
+    return list(models) if isinstance(models, Sequence) and not isinstance(models, (str, bytes)) else None
+
+
+def models_cluster_plan(hostvars: Mapping[str, Any], host: str, cluster_hosts: Sequence[str],
+                        play_hosts: Sequence[str], declared: Sequence[Mapping[str, Any]],
+                        purge: bool = False) -> dict[str, Any]:
+    """What ``host`` does, seen from its whole cluster: ``models_plan`` plus ``seed_host``
+    (the first node of the cluster in the play that listed its models; it brings in what no
+    member has), ``listed`` (those nodes, in cluster order), ``models`` (what ``host``
+    listed, None when it did not answer) and ``work`` (whether there is anything to do)."""
+    listings = {h: _listed_models(hostvars[h]) for h in cluster_hosts if h in play_hosts}
+    listed = [h for h in cluster_hosts if listings.get(h) is not None]
+    seed_host = listed[0] if listed else ''
+    mine = listings.get(host)
+    if mine is None:
+        plan: dict[str, Any] = {'delete': [], 'seed': [], 'pull': []}
+    else:
+        anywhere = [name for h in listed for name in listings[h] or []]
+        plan = models_plan(declared, mine, anywhere, host == seed_host, purge)
+    plan.update(seed_host=seed_host, listed=listed, models=mine,
+                work=bool(plan['delete'] or plan['seed'] or plan['pull']))
+    return plan
+
+
 class FilterModule:
     """The models filters."""
 
@@ -161,4 +189,5 @@ class FilterModule:
             'models_declared': models_declared,
             'models_names': models_names,
             'models_plan': models_plan,
+            'models_cluster_plan': models_cluster_plan,
         }

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ollama_lab.distributed.plugins.filter.models import (
-    FilterModule, models_canonical, models_declared, models_file_name, models_names, models_plan)
+    FilterModule, models_canonical, models_cluster_plan, models_declared, models_file_name, models_names, models_plan)
 
 ROOT = Path(__file__).resolve().parents[4]
 LAB_MANIFEST = ROOT / "roles" / "models" / "files" / "lab-tiny.json"
@@ -28,7 +28,8 @@ def test_names_follow_the_node() -> None:
     assert models_canonical("registry.local:5000/lib/tiny") == "registry.local:5000/lib/tiny:latest"
     assert models_file_name("tiny") == "tiny_latest.json"
     assert models_file_name("lib/llama3.2:1b") == "lib_llama3.2_1b.json"
-    assert set(FilterModule().filters()) == {"models_canonical", "models_file_name", "models_declared", "models_names", "models_plan"}
+    assert set(FilterModule().filters()) == {"models_canonical", "models_file_name", "models_declared", "models_names",
+                                             "models_plan", "models_cluster_plan"}
 
 
 def test_declared_models_are_normalised(tmp_path: Path) -> None:
@@ -122,3 +123,44 @@ def test_names_of_a_state_read_no_file_and_skip_bad_items() -> None:
     assert models_names(declared) == ["a:latest", "b:1b"]
     assert models_names(declared, "absent") == ["c:latest"]
     assert models_names(None) == [] and models_names("a") == []
+
+
+def _listing(*models: str) -> dict:
+    """What the models role registers from a node that answered (_models_seen)."""
+    return {"_models_seen": {"changed": False, "models": list(models)}}
+
+
+CLUSTER = ["n1", "n2", "n3"]
+
+
+def test_the_cluster_plan_seeds_on_the_first_node_that_listed_and_the_others_pull() -> None:
+    declared = models_declared(["tiny", {"name": "old", "state": "absent"}])
+    hostvars = {"n1": {"_models_seen": {"failed": True, "msg": "down"}}, "n2": _listing("old:latest"), "n3": _listing()}
+    plans = {h: models_cluster_plan(hostvars, h, CLUSTER, CLUSTER, declared) for h in CLUSTER}
+    # n1 did not answer: nothing to do there, and n2 (the first that listed) seeds.
+    assert plans["n1"] == {"delete": [], "seed": [], "pull": [], "seed_host": "n2", "listed": ["n2", "n3"],
+                           "models": None, "work": False}
+    assert plans["n2"]["seed_host"] == "n2" and plans["n2"]["delete"] == ["old:latest"]
+    assert [d["canonical"] for d in plans["n2"]["seed"]] == ["tiny:latest"] and plans["n2"]["pull"] == []
+    assert plans["n3"]["seed"] == [] and [d["canonical"] for d in plans["n3"]["pull"]] == ["tiny:latest"]
+    assert plans["n2"]["work"] and plans["n3"]["work"] and plans["n3"]["models"] == []
+
+
+def test_a_converged_cluster_has_no_work_and_no_second_listing_is_needed() -> None:
+    declared = models_declared(["tiny"])
+    hostvars = {h: _listing("tiny:latest", "other:1b") for h in CLUSTER}
+    for host in CLUSTER:
+        plan = models_cluster_plan(hostvars, host, CLUSTER, CLUSTER, declared)
+        assert plan["work"] is False and plan["seed_host"] == "n1" and plan["listed"] == CLUSTER
+    # With purge on, the undeclared model is work.
+    assert models_cluster_plan(hostvars, "n3", CLUSTER, CLUSTER, declared, True)["delete"] == ["other:1b"]
+
+
+def test_the_cluster_plan_reads_only_nodes_still_in_the_play() -> None:
+    declared = models_declared(["tiny"])
+    # n1 left the play (failed earlier); its listing from an earlier run must not count.
+    hostvars = {"n1": _listing("tiny:latest"), "n2": _listing(), "n3": _listing()}
+    plan = models_cluster_plan(hostvars, "n2", CLUSTER, ["n2", "n3"], declared)
+    assert plan["seed_host"] == "n2" and plan["listed"] == ["n2", "n3"]
+    assert [d["canonical"] for d in plan["seed"]] == ["tiny:latest"] and plan["pull"] == []
+    assert models_cluster_plan(hostvars, "n3", CLUSTER, [], declared)["seed_host"] == ""

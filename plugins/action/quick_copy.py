@@ -1,0 +1,82 @@
+# Copyright (c) ollama_lab.distributed contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of ollama_lab.distributed.quick_copy (docs in plugins/modules/quick_copy.py)."""
+
+from __future__ import absolute_import, division, print_function
+from __future__ import annotations
+
+__metaclass__ = type
+
+import hashlib
+from typing import Any, Dict, List, Optional
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.plugins.action import ActionBase
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.remote_shell import quote, run_lines
+
+ARGUMENT_SPEC = {
+    "content": {"type": "str", "required": True, "no_log": True},
+    "dest": {"type": "str", "required": True},
+    "owner": {"type": "str"},
+    "group": {"type": "str"},
+    "mode": {"type": "raw"},
+    "validate": {"type": "str"},
+}
+
+# Two lines: "<octal mode> <owner> <group>" and the SHA-1 of a regular file, "-" when unknown.
+STAT_SCRIPT = (
+    "p=%s; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then s=$(stat -c '%%a %%U %%G' -- \"$p\" 2>/dev/null) || s=-; "
+    "c=$(sha1sum -- \"$p\" 2>/dev/null) || c=-; echo \"$s\"; echo \"${c%%%% *}\"; else echo -; echo -; fi"
+)
+
+
+def wanted_mode(mode: Any) -> Optional[int]:
+    """The permission bits of an octal ``mode`` (\"0640\", or 416 as YAML reads 0640); None for a
+    symbolic or missing mode, which only the copy module can judge."""
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        return mode
+    if isinstance(mode, str) and mode.isdigit() and all(c in "01234567" for c in mode):
+        return int(mode, 8)
+    return None
+
+
+def in_place(args: Dict[str, Any], lines: List[str]) -> bool:
+    """Whether the file the shell saw (``lines`` of STAT_SCRIPT) already has the content,
+    owner, group and mode asked for."""
+    seen, checksum = (lines + ["-", "-"])[:2]
+    fields = seen.split()
+    if len(fields) != 3 or checksum != hashlib.sha1(to_bytes(args["content"])).hexdigest():
+        return False
+    mode, owner, group = fields
+    if args.get("mode") is not None and wanted_mode(args["mode"]) != int(mode, 8):
+        return False
+    return all(args.get(key) is None or str(args[key]) == found for key, found in (("owner", owner), ("group", group)))
+
+
+class ActionModule(ActionBase):
+    """Confirm a file in place with one shell command, else copy it with ansible.builtin.copy."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp: Any = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        try:
+            lines = run_lines(self, STAT_SCRIPT % quote(args["dest"]), 2)
+        except AnsibleActionFail:
+            lines = []
+        if lines and in_place(args, lines):
+            result.update(changed=False, dest=args["dest"], quick=True)
+            return result
+        copy_task = self._task.copy()
+        copy_task.args = {key: value for key, value in args.items() if value is not None}
+        copy = self._shared_loader_obj.action_loader.get(
+            "ansible.legacy.copy", task=copy_task, connection=self._connection, play_context=self._play_context,
+            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        result.update(copy.run(task_vars=task_vars))
+        result["quick"] = False
+        return result

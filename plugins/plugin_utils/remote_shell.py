@@ -1,0 +1,48 @@
+# Copyright (c) ollama_lab.distributed contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only looks at a host through one POSIX shell command, no Python on the target.
+
+A module costs a Python start and the transfer of its code on every host
+(0.3-1 s on a loaded machine); a shell command over the same connection costs
+a fraction of it. The action plugins ``layout_facts``, ``probe_paths`` and
+``quick_copy`` use this to confirm, on a warm run, that what they look at is
+already in place, and fall back to the real modules when it is not.
+"""
+
+from __future__ import absolute_import, division, print_function
+from __future__ import annotations
+
+__metaclass__ = type
+
+import shlex
+from typing import Any, List, Optional, Sequence
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+
+
+def quote(value: Any) -> str:
+    """One shell word for ``value``."""
+    return shlex.quote(str(value))
+
+
+def run_lines(action: Any, script: str, expected: Optional[int] = None) -> List[str]:
+    """Run ``script`` (one line: Ansible appends to it) on the action's host (with its become settings) and return
+    its output lines; fail when it does not succeed or, with ``expected``, prints
+    another number of lines (one answer per question asked)."""
+    res = action._low_level_execute_command(script, sudoable=True)
+    lines = to_text(res.get("stdout", ""), errors="surrogate_or_strict").splitlines()
+    if res.get("rc", 1) != 0 or (expected is not None and len(lines) != expected):
+        raise AnsibleActionFail(
+            "the look at the host failed (rc=%s, %d line(s) for %s question(s)): %s"
+            % (res.get("rc"), len(lines), expected, to_text(res.get("stderr", "")).strip()[:500]))
+    return lines
+
+
+def path_type_script(paths: Sequence[Any]) -> str:
+    """Print one letter per path, not following a last symlink: l(ink), d(irectory),
+    f(ile), o(ther), or - (absent)."""
+    return "; ".join(
+        "p=%s; if [ -L \"$p\" ]; then echo l; elif [ -d \"$p\" ]; then echo d; elif [ -f \"$p\" ]; then echo f; "
+        "elif [ -e \"$p\" ]; then echo o; else echo -; fi" % quote(path)
+        for path in paths)
