@@ -130,7 +130,7 @@ def _directory(module: AnsibleModule, spec: dict) -> bool:
     path = spec["path"]
     created = not os.path.isdir(path)
     if created and not module.check_mode:
-        os.makedirs(path)
+        os.makedirs(path, exist_ok=True)  # several runs may create it at once
     if created and module.check_mode:
         return True
     return module.set_fs_attributes_if_different(_attrs(module, path, spec), created)
