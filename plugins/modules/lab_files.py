@@ -12,7 +12,7 @@ DOCUMENTATION = r'''
 ---
 module: lab_files
 short_description: Put a student's lab directories and files in place in one module run
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Creates the given directories and writes the given files (content rendered on the controller),
     with their owner, group and mode, in one run on the machine, where one M(ansible.builtin.file),
