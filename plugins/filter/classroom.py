@@ -1,7 +1,8 @@
 # Copyright (c) ollama_lab.distributed contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Classroom filters: the lab's view of a node, the seat summary of a class run
-and the class progress report (JSON-ready dict, CSV and one HTML page)."""
+"""Classroom filters: the lab's view of a node, a seat's failure record, the seat
+summary of a class run and the class progress report (JSON-ready dict, CSV and
+one HTML page)."""
 
 from __future__ import annotations
 
@@ -54,13 +55,35 @@ def classroom_lab_node(node: Mapping[str, Any], machine: str) -> dict[str, Any]:
     }
 
 
+def _one_line(value: Any, limit: int = 400) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def classroom_failure(result: Any, task: str = "", step: str = "") -> dict[str, Any]:
+    """What a node records when a step of its seat fails: ``{ok: false, step, task, msg}``.
+
+    ``result`` is ``ansible_failed_result``; the message is its ``msg``, else its
+    ``stderr``, else ``failed``, on one line of at most 400 characters.
+    """
+    msg = _get(result, "msg") or _get(result, "stderr") or "failed"
+    if isinstance(msg, (list, tuple)):
+        msg = "; ".join(str(line) for line in msg)
+    return {"ok": False, "step": str(step or ""), "task": str(task or ""), "msg": _one_line(msg)}
+
+
+def _where(failure: Mapping[str, str]) -> str:
+    where = ": ".join(part for part in (failure.get("step"), failure.get("task")) if part)
+    return "[%s] " % where if where else ""
+
+
 def classroom_seats(hostvars: Mapping[str, Any], hosts: Sequence[str]) -> list[dict[str, Any]]:
     """One entry per student: ok, or failed with every failing node and why.
 
     A node is ok when it set ``_classroom_seat`` to ``{"ok": true}``; a node that
-    recorded ``{"ok": false, "task": ..., "msg": ...}`` failed there; a node that
-    recorded nothing dropped out of the run (unreachable or an error outside the
-    rescued block).
+    recorded ``{"ok": false, "step": ..., "task": ..., "msg": ...}`` (classroom_failure)
+    failed there; a node that recorded nothing dropped out of the run (unreachable or
+    an error outside the seat's failure wrapper).
     """
     seats: dict[str, dict[str, Any]] = {}
     for host in hosts:
@@ -78,17 +101,16 @@ def classroom_seats(hostvars: Mapping[str, Any], hosts: Sequence[str]) -> list[d
         if isinstance(record, Mapping) and record.get("ok"):
             continue
         if isinstance(record, Mapping):
-            seat["failures"].append({"host": host, "task": str(record.get("task") or ""),
-                                     "msg": str(record.get("msg") or "failed")})
+            seat["failures"].append({"host": host, "step": str(record.get("step") or ""),
+                                     "task": str(record.get("task") or ""), "msg": str(record.get("msg") or "failed")})
         else:
-            seat["failures"].append({"host": host, "task": "",
+            seat["failures"].append({"host": host, "step": "", "task": "",
                                      "msg": "dropped out of the run (unreachable, or failed outside the seat's tasks)"})
     result = []
     for student in sorted(seats):
         seat = seats[student]
         seat["ok"] = not seat["failures"]
-        seat["reason"] = "; ".join(
-            "%s: %s%s" % (f["host"], ("[%s] " % f["task"]) if f["task"] else "", f["msg"]) for f in seat["failures"])
+        seat["reason"] = "; ".join("%s: %s%s" % (f["host"], _where(f), f["msg"]) for f in seat["failures"])
         result.append(seat)
     return result
 
@@ -213,6 +235,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "classroom_lab_node": classroom_lab_node,
+            "classroom_failure": classroom_failure,
             "classroom_seats": classroom_seats,
             "classroom_progress": classroom_progress,
             "classroom_progress_csv": classroom_progress_csv,

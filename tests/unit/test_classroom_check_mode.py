@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``--check`` on a new seat: the stand-in credentials pass the configure checks, nothing is written.
 
-Runs the classroom flow's first steps (credentials, then the configuration
+Runs the classroom role's prepare step (credentials, then the configuration
 check with the student's key and auth on) against a local host in check
 mode. Before the fix the check-mode placeholders were refused as weak secrets.
 """
@@ -22,22 +22,16 @@ PLAYBOOK = """
 - hosts: student_ada
   gather_facts: false
   tasks:
-    - name: Get the student's credentials
-      ansible.builtin.import_role:
-        name: ollama_lab.distributed.classroom_credentials
-    - name: Hand them to configure, auth on (as classroom.yml does)
-      ansible.builtin.set_fact:
-        configure_api_keys: ["{{ classroom_credentials_api_key }}"]
-        configure_jwt_secret: "{{ classroom_credentials_jwt_secret }}"
-        configure_overrides: {security: {enable_auth: true}}
-      no_log: true
-    - name: Check the seat's configuration
+    - name: The classroom role's prepare step (credentials, auth on, the configuration check)
       ansible.builtin.include_role:
-        name: ollama_lab.distributed.configure
-        tasks_from: validate
+        name: ollama_lab.distributed.classroom
+        tasks_from: steps/prepare
     - name: Show the preview
       ansible.builtin.debug:
         msg: "would write {{ layout_node.config_file }} ({{ __configure_checked.configs[inventory_hostname].cluster.secret }})"
+    - name: Show that auth is on with the student's key
+      ansible.builtin.debug:
+        msg: "auth {{ __configure_checked.configs[inventory_hostname].security.enable_auth }}"
 """
 
 
@@ -52,7 +46,7 @@ def run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
             "configure_cluster_secret_dir": str(tmp_path / "secrets"),
             "layout_api_port_base": 18280, "layout_p2p_port_base": 14201,
             "layout_config_dir": str(tmp_path / "etc"), "layout_data_root": str(tmp_path / "data"),
-            "layout_log_dir": str(tmp_path / "log"),
+            "layout_log_dir": str(tmp_path / "log"), "classroom_preflight": False,
         }}}))
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
@@ -66,6 +60,7 @@ def test_check_mode_previews_a_new_seat_and_writes_nothing(tmp_path: Path) -> No
     result = run(tmp_path, "--check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "would write " + str(tmp_path / "etc" / "ada-1.yaml") in result.stdout
+    assert "auth True" in result.stdout
     assert not list((tmp_path / "creds").glob("*.yml"))
     assert not (tmp_path / "secrets").exists()
 

@@ -19,8 +19,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ollama_lab.distributed.plugins.filter.classroom import (
-    FilterModule, classroom_lab_node, classroom_progress, classroom_progress_csv, classroom_progress_html,
-    classroom_seats)
+    FilterModule, classroom_failure, classroom_lab_node, classroom_progress,
+    classroom_progress_csv, classroom_progress_html, classroom_seats)
 
 ROOT = Path(__file__).resolve().parents[4]
 MODEL_IDS = ["models_pull", "models_generate", "models_chat", "models_served_by", "models_delete"]
@@ -46,8 +46,8 @@ def node(i: int, machine: str = "m1") -> dict[str, Any]:
 
 
 def test_filters_are_registered() -> None:
-    assert set(FilterModule().filters()) == {"classroom_lab_node", "classroom_seats", "classroom_progress",
-                                             "classroom_progress_csv", "classroom_progress_html"}
+    assert set(FilterModule().filters()) == {"classroom_lab_node", "classroom_failure", "classroom_seats", "classroom_progress", "classroom_progress_csv",
+                                             "classroom_progress_html"}
 
 
 def test_lab_node_uses_the_local_url_on_its_own_machine_only() -> None:
@@ -74,16 +74,31 @@ def hv(student: str, i: int, seat: Any = None) -> dict[str, Any]:
 def test_seats_name_every_failed_node_and_why() -> None:
     hostvars = {
         "ann-node1": hv("ann", 1, {"ok": True}), "ann-node2": hv("ann", 2, {"ok": True}),
-        "bob-node1": hv("bob", 1, {"ok": False, "task": "Install", "msg": "disk full"}),
+        "bob-node1": hv("bob", 1, {"ok": False, "step": "install", "task": "Copy the binary", "msg": "disk full"}),
         "bob-node2": hv("bob", 2),  # dropped out: no record
+        "bob-node3": hv("bob", 3, {"ok": False, "task": "Install", "msg": "no step recorded"}),
     }
     seats = classroom_seats(hostvars, list(hostvars))
     assert [s["student"] for s in seats] == ["ann", "bob"]
     assert seats[0]["ok"] and seats[0]["failures"] == [] and seats[0]["nodes"] == ["ann-node1", "ann-node2"]
     assert not seats[1]["ok"]
-    assert seats[1]["failures"][0] == {"host": "bob-node1", "task": "Install", "msg": "disk full"}
+    assert seats[1]["failures"][0] == {"host": "bob-node1", "step": "install", "task": "Copy the binary",
+                                       "msg": "disk full"}
     assert "dropped out" in seats[1]["failures"][1]["msg"]
-    assert seats[1]["reason"].startswith("bob-node1: [Install] disk full; bob-node2: dropped out")
+    assert seats[1]["reason"] == ("bob-node1: [install: Copy the binary] disk full; bob-node2: dropped out of the run "
+                                  "(unreachable, or failed outside the seat's tasks); bob-node3: [Install] no step recorded")
+
+
+def test_failure_record_names_the_step_and_the_task_on_one_line() -> None:
+    result = {"failed": True, "msg": "unreachable:\n  ssh:   timeout", "stderr": "ignored"}
+    assert classroom_failure(result, "Reach the machine", "reach") == {
+        "ok": False, "step": "reach", "task": "Reach the machine", "msg": "unreachable: ssh: timeout"}
+    assert classroom_failure({"stderr": "boom\n"}, "t")["msg"] == "boom"
+    assert classroom_failure({"rc": 1})["msg"] == "failed"
+    assert classroom_failure({"msg": ["The cluster did not form;", "node1 sees size 1"]}, "t", "start")["msg"] == (
+        "The cluster did not form;; node1 sees size 1")
+    long = classroom_failure({"msg": "x" * 1000})["msg"]
+    assert len(long) == 400 and long.endswith("...")
 
 
 def report_of(done: dict[str, bool], health: str = "healthy") -> dict[str, Any]:

@@ -1,0 +1,63 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab_files module: a student's lab directories and files in one run; a warm run changes nothing."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any, Dict
+
+from ansible_collections.ollama_lab.distributed.plugins.modules import lab_files
+
+
+def _args(root: Path, env: str = "export A=1\n") -> Dict[str, Any]:
+    return {
+        "directories": [{"path": str(root / "lab"), "mode": "0755"}, {"path": str(root / "lab" / "work"), "mode": "0750"}],
+        "files": [
+            {"dest": str(root / "lab" / "lab.env"), "content": env, "mode": "0644"},
+            {"dest": str(root / "lab" / "work" / "validation.yaml"), "content": "checks: []\n", "mode": "0644",
+             "force": False},
+        ],
+    }
+
+
+def _mode(path: Path) -> str:
+    return oct(stat.S_IMODE(path.stat().st_mode))
+
+
+def test_creates_everything_then_a_second_run_changes_nothing(tmp_path: Path, run_module) -> None:
+    first = run_module(lab_files, _args(tmp_path))
+    assert not first.failed and first["changed"] is True
+    assert first["changed_paths"] == [str(tmp_path / "lab"), str(tmp_path / "lab" / "work"),
+                                      str(tmp_path / "lab" / "lab.env"), str(tmp_path / "lab" / "work" / "validation.yaml")]
+    assert (tmp_path / "lab" / "lab.env").read_text() == "export A=1\n"
+    assert _mode(tmp_path / "lab" / "work") == "0o750" and _mode(tmp_path / "lab" / "lab.env") == "0o644"
+    again = run_module(lab_files, _args(tmp_path))
+    assert not again.failed and again["changed"] is False and again["changed_paths"] == []
+
+
+def test_replaces_a_changed_file_keeps_the_student_s_work_and_fixes_modes(tmp_path: Path, run_module) -> None:
+    run_module(lab_files, _args(tmp_path))
+    work = tmp_path / "lab" / "work" / "validation.yaml"
+    work.write_text("checks: [mine]\n")
+    os.chmod(tmp_path / "lab", 0o700)
+    run = run_module(lab_files, _args(tmp_path, env="export A=2\n"), diff=True)
+    assert not run.failed and run["changed"] is True
+    assert run["changed_paths"] == [str(tmp_path / "lab"), str(tmp_path / "lab" / "lab.env")]
+    assert (tmp_path / "lab" / "lab.env").read_text() == "export A=2\n"
+    assert work.read_text() == "checks: [mine]\n"
+    assert _mode(tmp_path / "lab") == "0o755"
+    assert run["diff"] == [{"before_header": str(tmp_path / "lab" / "lab.env"), "after_header": str(tmp_path / "lab" / "lab.env"),
+                            "before": "export A=1\n", "after": "export A=2\n"}]
+    assert not [p for p in (tmp_path / "lab").iterdir() if p.name.startswith(".lab_files.")]
+
+
+def test_check_mode_reports_and_writes_nothing(tmp_path: Path, run_module) -> None:
+    run = run_module(lab_files, _args(tmp_path), check_mode=True)
+    assert not run.failed and run["changed"] is True and len(run["changed_paths"]) == 4
+    assert not (tmp_path / "lab").exists()
+    run_module(lab_files, _args(tmp_path))
+    preview = run_module(lab_files, _args(tmp_path, env="export A=3\n"), check_mode=True)
+    assert preview["changed_paths"] == [str(tmp_path / "lab" / "lab.env")]
+    assert (tmp_path / "lab" / "lab.env").read_text() == "export A=1\n"
