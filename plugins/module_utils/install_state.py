@@ -26,6 +26,7 @@ import re
 import stat
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import same_version
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import NodeService
 
 Runner = Callable[[List[str]], Tuple[int, str, str]]
@@ -34,9 +35,9 @@ FULL_SHA = re.compile(r'^[0-9a-f]{40}$')
 
 
 def version_matches(output: str, wanted: str) -> bool:
-    """``<binary> --version`` printed the whole wanted version (a leading v ignored on either side)."""
-    bare = re.sub(r'^[vV]', '', str(wanted))
-    return re.search(r'version [vV]?' + re.escape(bare) + r'(\s|$)', output or '') is not None
+    """``<binary> --version`` printed the whole wanted version after a ``version`` word
+    (equal as the validate role compares versions: a leading v ignored on either side)."""
+    return any(same_version(found, wanted) for found in re.findall(r'version (\S+)', output or ''))
 
 
 def resolve_ref(run: Runner, repo: str, ref: str) -> Optional[str]:
