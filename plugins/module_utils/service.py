@@ -16,6 +16,9 @@ from __future__ import annotations
 __metaclass__ = type
 
 import re
+import shutil
+import socket
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -27,6 +30,24 @@ MANAGERS = ('systemd', 'supervisor')
 SYSTEMD_RUNNING = ('active', 'activating', 'reloading')
 SUPERVISOR_RUNNING = ('RUNNING', 'STARTING', 'BACKOFF')
 SYSTEMD_PROPERTIES = 'LoadState,ActiveState,SubState,MainPID,UnitFileState,NRestarts,FragmentPath'
+# `supervisorctl start` waits the program's startsecs before it returns. This
+# asks supervisord (through supervisorctl's own options: config file, server
+# URL, credentials) to start the program without waiting; readiness is then
+# polled (NodeService.wait_ready). Exit 3: no supervisor library here.
+SUPERVISOR_START_NOWAIT = '''import sys
+try:
+    from xmlrpc.client import Fault
+    from supervisor.options import ClientOptions
+except ImportError:
+    sys.exit(3)
+options = ClientOptions()
+options.realize(args=[])
+try:
+    options.getServerProxy().supervisor.startProcess(sys.argv[1], False)
+except Fault as exc:
+    if exc.faultCode != 60:  # ALREADY_STARTED
+        sys.exit('%s: ERROR (%s)' % (sys.argv[1], exc.faultString))
+'''
 
 
 class ServiceError(Exception):
@@ -88,6 +109,22 @@ def parse_supervisor_status(text: str) -> Dict[str, Any]:
         days = int(m.group(1) or 0)
         out['uptime_seconds'] = days * 86400 + int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4))
     return out
+
+
+def supervisor_python() -> Optional[str]:
+    """The interpreter of ``supervisorctl`` (its shebang), which has the supervisor library."""
+    path = shutil.which('supervisorctl')
+    if not path:
+        return None
+    try:
+        with open(path, 'rb') as handle:
+            first = handle.readline(200).decode('utf-8', 'replace')
+    except OSError:
+        return None
+    words = first[2:].split() if first.startswith('#!') else []
+    if words and words[0].endswith('/env'):
+        words = words[1:]
+    return words[0] if words and 'python' in words[0] else None
 
 
 def _flat(text: str, limit: int = 300) -> str:
@@ -153,21 +190,59 @@ class NodeService:
             raise ServiceError('%s failed (rc %d): %s' % (' '.join(argv), rc, text or 'no output'))
         return text
 
-    def start(self) -> None:
-        self._call(['systemctl', 'start', self.name] if self.manager == 'systemd'
-                   else ['supervisorctl', 'start', self.name])
+    def start(self, wait: bool = True) -> None:
+        """Start the service; with ``wait=False`` supervisord does not wait the program's startsecs."""
+        if self.manager == 'systemd':
+            self._call(['systemctl', 'start', self.name])  # Type=simple: returns once forked
+            return
+        python = None if wait else supervisor_python()
+        if python:
+            rc, out, err = self.run([python, '-c', SUPERVISOR_START_NOWAIT, self.name])
+            if rc != 3:
+                if rc != 0:
+                    raise ServiceError('supervisord refused to start %s (rc %d): %s'
+                                       % (self.name, rc, _flat(out + ' ' + err) or 'no output'))
+                return
+        self._call(['supervisorctl', 'start', self.name])
+
+    def wait_ready(self, host: str, port: int, timeout: float, poll: float = 0.05) -> float:
+        """Wait until ``host:port`` accepts TCP connections (the node listens); return the seconds waited.
+
+        The service is read every half second: one that stops running (a bad
+        configuration, a taken port: supervisord FATAL, systemd failed) fails
+        at once with what its manager says, instead of at the timeout.
+        """
+        start = time.monotonic()
+        next_read = start + 0.5
+        while True:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                return round(time.monotonic() - start, 2)
+            except OSError as exc:
+                refused = str(exc)
+            now = time.monotonic()
+            if now >= next_read:
+                st = self.query()
+                if not st.running:
+                    raise ServiceError('%s stopped while starting (%s), before %s:%d accepted connections: %s'
+                                       % (self.name, st.state, host, port, st.detail))
+                next_read = now + 0.5
+            if now - start >= timeout:
+                raise ServiceError('%s runs but %s:%d did not accept connections within %ss: %s'
+                                   % (self.name, host, port, timeout, refused))
+            time.sleep(poll)
 
     def stop(self) -> None:
         self._call(['systemctl', 'stop', self.name] if self.manager == 'systemd'
                    else ['supervisorctl', 'stop', self.name])
 
-    def restart(self) -> None:
+    def restart(self, wait: bool = True) -> None:
         if self.manager == 'systemd':
             self._call(['systemctl', 'restart', self.name])
         else:
             # stop then start: `supervisorctl restart` is the same, but says less
             self._call(['supervisorctl', 'stop', self.name])
-            self._call(['supervisorctl', 'start', self.name])
+            self.start(wait)
 
     def enable(self, enabled: bool) -> None:
         if self.manager == 'systemd':

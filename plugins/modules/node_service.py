@@ -18,8 +18,10 @@ description:
     (C(ollama-distributed@<id>.service)) or supervisord (C(ollama-distributed-<id>)).
   - One meaning of running for both managers, systemd C(ActiveState) C(active), C(activating) or
     C(reloading); supervisord C(RUNNING), C(STARTING) or C(BACKOFF).
-  - Readiness is not judged here, the caller polls the node API (M(ollama_lab.distributed.health))
-    after a start.
+  - With O(ready_url), a start or restart does not wait the service manager's start delay
+    (supervisord C(startsecs)): the module waits until the node listens on that URL's host and port,
+    and fails at once when the service stops running meanwhile. Whether the API answers well is judged
+    by the caller (M(ollama_lab.distributed.health), M(ollama_lab.distributed.cluster_info)).
 author:
   - ollama_lab maintainers (@ollama-lab)
 extends_documentation_fragment:
@@ -70,6 +72,17 @@ options:
     description: systemd only, enable or disable the unit (start at boot). Ignored for supervisord,
       whose program file says C(autostart).
     type: bool
+  ready_url:
+    description:
+      - The node's API URL (C(layout_node.local_url)). When the service should run (O(state=started)
+        or V(restarted)), wait until its host and port accept TCP connections, reading the service
+        every half second; a service that stops running fails the task with what its manager says.
+      - Without it, supervisord's own start delay is waited and the caller polls readiness.
+    type: str
+  ready_timeout:
+    description: Seconds to wait for O(ready_url).
+    type: int
+    default: 60
 '''
 
 EXAMPLES = r'''
@@ -78,6 +91,13 @@ EXAMPLES = r'''
     name: "{{ layout_node.service_name }}"
     manager: "{{ layout_node.service_manager }}"
     state: started
+
+- name: Start the node and wait until its API port accepts connections
+  ollama_lab.distributed.node_service:
+    name: "{{ layout_node.service_name }}"
+    manager: "{{ layout_node.service_manager }}"
+    state: started
+    ready_url: "{{ layout_node.local_url }}"
 
 - name: Restart the node if it runs (its configuration changed)
   ollama_lab.distributed.node_service:
@@ -129,9 +149,15 @@ detail:
   description: What the manager said, on one line.
   returned: always
   type: str
+ready_seconds:
+  description: Seconds waited until O(ready_url) accepted connections.
+  returned: when O(ready_url) was waited for
+  type: float
+  sample: 0.15
 '''
 
 from typing import Any, Dict, List, Tuple
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -152,13 +178,17 @@ def target_running(before: ServiceState, state: str, only_if_running: bool) -> b
     return before.running  # read: as it was (a supervisord update must not leave it stopped)
 
 
-def converge(svc: NodeService, before: ServiceState, current: ServiceState, state: str, target: bool) -> str:
-    """Drive the service from ``current`` to ``target``; return the action taken."""
+def converge(svc: NodeService, before: ServiceState, current: ServiceState, state: str, target: bool,
+             wait: bool = True) -> str:
+    """Drive the service from ``current`` to ``target``; return the action taken.
+
+    ``wait=False``: supervisord does not wait the start delay (the caller polls readiness).
+    """
     if target and current.running and state == 'restarted':
-        svc.restart()
+        svc.restart(wait)
         return 'restarted'
     if target and not current.running:
-        svc.start()
+        svc.start(wait)
         return 'restarted' if before.running else 'started'
     if not target and current.running:
         svc.stop()
@@ -181,6 +211,14 @@ def enable_change(manager: str, enabled: Any, st: ServiceState) -> bool:
     return enabled is not None and manager == 'systemd' and st.defined and st.enabled != enabled
 
 
+def ready_address(url: str) -> Tuple[str, int]:
+    """Host and port of the node's API URL (the port of its scheme when the URL names none)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        raise ValueError('ready_url: found %r; need the node API URL, e.g. http://127.0.0.1:8080' % url)
+    return parts.hostname, parts.port or (443 if parts.scheme == 'https' else 80)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -190,6 +228,8 @@ def main() -> None:
             only_if_running=dict(type='bool', default=False),
             definition_changed=dict(type='bool', default=False),
             enabled=dict(type='bool'),
+            ready_url=dict(type='str'),
+            ready_timeout=dict(type='int', default=60),
         ),
         supports_check_mode=True,
     )
@@ -204,6 +244,12 @@ def main() -> None:
     before = svc.query()
     target = target_running(before, p['state'], p['only_if_running'])
     result: Dict[str, Any] = dict(was_running=before.running)
+    ready = None
+    if p['ready_url'] and p['state'] in ('started', 'restarted') and target:
+        try:
+            ready = ready_address(p['ready_url'])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), **before.as_dict(), **result)
 
     if module.check_mode:
         action = predict(before, p['state'], target, p['definition_changed'])
@@ -221,7 +267,9 @@ def main() -> None:
             if target and not current.defined:
                 module.fail_json(msg='%s is not defined in %s (install the node first): %s'
                                  % (p['name'], p['manager'], current.detail), **current.as_dict(), **result)
-            action = converge(svc, before, current, p['state'], target)
+            action = converge(svc, before, current, p['state'], target, wait=ready is None)
+            if ready:
+                result['ready_seconds'] = svc.wait_ready(ready[0], ready[1], p['ready_timeout'])
             if action == 'none' and p['definition_changed']:
                 action = 'reloaded'
             wants_enable = enable_change(p['manager'], p['enabled'], current)

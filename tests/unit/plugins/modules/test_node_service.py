@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Dict, List, Optional, Tuple
 
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.ollama_lab.distributed.plugins.module_utils import service
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import (
     NodeService,
     parse_supervisor_status,
@@ -29,7 +32,15 @@ class FakeManager:
 
     def __call__(self, argv: List[str]) -> Tuple[int, str, str]:
         self.calls.append(list(argv))
+        if 'python' in argv[0]:  # service.SUPERVISOR_START_NOWAIT: startProcess(name, wait=False)
+            return self.start_nowait(argv[-1])
         return self.systemctl(argv[1:]) if argv[0] == 'systemctl' else self.supervisorctl(argv[1:])
+
+    def start_nowait(self, name: str) -> Tuple[int, str, str]:
+        if name not in self.services:
+            return 1, '', '%s: ERROR (BAD_NAME: %s)' % (name, name)
+        self.services[name] = True
+        return 0, '', ''
 
     def systemctl(self, args: List[str]) -> Tuple[int, str, str]:
         verb, name = args[0], (args[1] if len(args) > 1 else '')
@@ -75,7 +86,8 @@ class FakeManager:
         return 0, '%s: %s\n' % (name, 'started' if verb == 'start' else 'stopped'), ''
 
     def drives(self) -> List[str]:
-        return [' '.join(c[:2]) for c in self.calls if c[1] not in ('show', 'status')]
+        return ['supervisord startProcess(wait=False)' if 'python' in c[0] else ' '.join(c[:2])
+                for c in self.calls if c[1] not in ('show', 'status')]
 
 
 @pytest.fixture
@@ -215,3 +227,107 @@ def test_stop_and_disable_a_unit_then_idempotent(fake, run_module) -> None:
     assert m.drives() == ['systemctl stop', 'systemctl disable']
     second = run_module(node_service, args)
     assert not second['changed'] and len(m.drives()) == 2
+
+
+@pytest.fixture
+def listener():
+    """A TCP port that accepts connections, as a started node's API does."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+    yield 'http://127.0.0.1:%d' % sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.fixture
+def closed_url():
+    """A port nothing listens on."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return 'http://127.0.0.1:%d' % port
+
+
+@pytest.fixture
+def supervisor_python(monkeypatch):
+    monkeypatch.setattr(service, 'supervisor_python', lambda: '/usr/bin/python3')
+
+
+@pytest.mark.parametrize('manager,name,drive', [
+    ('supervisor', SUP, 'supervisord startProcess(wait=False)'), ('systemd', UNIT, 'systemctl start')])
+def test_start_with_ready_url_returns_when_the_port_listens(fake, run_module, supervisor_python, listener,
+                                                             manager, name, drive) -> None:
+    m = fake(FakeManager(manager, {name: False}))
+    res = run_module(node_service, {'name': name, 'manager': manager, 'state': 'started', 'ready_url': listener})
+    assert not res.failed and res['action'] == 'started' and res['running'] is True
+    assert 0 <= res['ready_seconds'] < 1
+    assert m.drives() == [drive]
+
+
+def test_restart_with_ready_url_does_not_wait_supervisords_start_delay(fake, run_module, supervisor_python,
+                                                                      listener) -> None:
+    m = fake(FakeManager('supervisor', {SUP: True}))
+    res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'restarted',
+                                    'ready_url': listener})
+    assert not res.failed and res['action'] == 'restarted' and 'ready_seconds' in res.result
+    assert m.drives() == ['supervisorctl stop', 'supervisord startProcess(wait=False)']
+
+
+def test_without_the_supervisor_library_start_falls_back_to_supervisorctl(fake, run_module, supervisor_python,
+                                                                          listener) -> None:
+    m = fake(FakeManager('supervisor', {SUP: False}))
+    m.start_nowait = lambda name: (3, '', '')
+    res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'started', 'ready_url': listener})
+    assert not res.failed and res['running'] is True
+    assert m.drives() == ['supervisord startProcess(wait=False)', 'supervisorctl start']
+
+
+def test_a_node_that_dies_while_starting_fails_at_once_with_its_state(fake, run_module, supervisor_python,
+                                                                      closed_url) -> None:
+    m = fake(FakeManager('supervisor', {SUP: False}))
+    fatal = SUP + '    FATAL     Exited too quickly (process log may have details)'
+    status = m.supervisorctl
+    m.supervisorctl = lambda args: (0, fatal, '') if args[0] == 'status' and m.services[SUP] else status(args)
+    started = time.monotonic()
+    res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'started',
+                                    'ready_url': closed_url, 'ready_timeout': 30})
+    assert res.failed and time.monotonic() - started < 5
+    assert 'stopped while starting (FATAL)' in res['msg'] and 'Exited too quickly' in res['msg']
+    assert closed_url.split('//')[1] in res['msg']
+
+
+def test_a_running_node_that_never_listens_fails_at_the_timeout(fake, run_module, closed_url) -> None:
+    fake(FakeManager('systemd', {UNIT: False}))
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'ready_url': closed_url, 'ready_timeout': 1})
+    assert res.failed and 'did not accept connections within 1s' in res['msg']
+
+
+def test_a_bad_ready_url_fails_before_any_change(fake, run_module) -> None:
+    m = fake(FakeManager('systemd', {UNIT: False}))
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'ready_url': '127.0.0.1:8080'})
+    assert res.failed and "ready_url: found '127.0.0.1:8080'" in res['msg'] and m.drives() == []
+
+
+def test_check_mode_and_read_wait_for_nothing(fake, run_module, closed_url) -> None:
+    m = fake(FakeManager('systemd', {UNIT: False}))
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'ready_url': closed_url}, check_mode=True)
+    assert not res.failed and res['changed'] and 'ready_seconds' not in res.result and m.drives() == []
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'ready_url': closed_url})
+    assert not res.failed and 'ready_seconds' not in res.result
+
+
+@pytest.mark.parametrize('shebang,python', [
+    ('#!/usr/bin/python3\n', '/usr/bin/python3'),
+    ('#!/usr/bin/env python3\n', 'python3'),
+    ('#!/bin/sh\n', None),
+])
+def test_supervisor_python_is_supervisorctls_interpreter(tmp_path, monkeypatch, shebang, python) -> None:
+    ctl = tmp_path / 'supervisorctl'
+    ctl.write_text(shebang + 'from supervisor.supervisorctl import main\n')
+    ctl.chmod(0o755)
+    monkeypatch.setenv('PATH', str(tmp_path))
+    assert service.supervisor_python() == python
