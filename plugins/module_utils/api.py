@@ -15,14 +15,25 @@ from __future__ import annotations
 __metaclass__ = type
 
 import json
-import socket
 import time
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import ConnectionError as AnsibleConnectionError
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
+
+# NodeAPIError, NodeResponse and display_url are part of this module's interface too.
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api_response import (  # noqa: F401
+    NodeAPIError,
+    NodeResponse,
+    display_url,
+    error_field,
+    header_dict,
+    is_refused,
+    is_timeout,
+    snippet,
+)
 
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -56,107 +67,6 @@ def backoff_seconds(base: float, attempt: int, cap: float = MAX_BACKOFF_SECONDS)
 def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
     """A fresh copy of the shared connection options."""
     return dict((k, dict(v)) for k, v in CONNECTION_ARGUMENT_SPEC.items())
-
-
-def display_url(url: str) -> str:
-    """The URL without any user:password part, safe to print."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ''
-    if parts.port:
-        host = '%s:%d' % (host, parts.port)
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
-
-class NodeAPIError(Exception):
-    """A request to a node failed.
-
-    ``status`` is the HTTP status (``None`` when no HTTP answer arrived),
-    ``url`` the address asked (without credentials), ``message`` the whole
-    explanation, ``error`` the JSON ``error`` field of the answer if any,
-    ``kind`` one of ``refused``, ``timeout``, ``connection``, ``tls``, ``http``,
-    ``json``; ``transient`` whether trying again later could help (connection
-    problems, timeouts and 5xx answers); ``body`` the decoded JSON answer if any.
-    """
-
-    def __init__(self, message: str, url: Optional[str] = None, status: Optional[int] = None,
-                 error: Optional[str] = None, transient: bool = False, body: Any = None,
-                 kind: str = 'http') -> None:
-        super(NodeAPIError, self).__init__(message)
-        self.message = message
-        self.kind = kind
-        self.url = url
-        self.status = status
-        self.error = error
-        self.transient = transient
-        self.body = body
-
-    def __str__(self) -> str:
-        return self.message
-
-    def to_result(self) -> Dict[str, Any]:
-        """Keys a module adds to ``fail_json``."""
-        return dict(msg=self.message, url=self.url, http_status=self.status, api_error=self.error)
-
-
-class NodeResponse:
-    """A decoded answer: ``status``, ``data`` (parsed JSON), ``latency_ms``, ``url``, ``headers`` (lower-case names)."""
-
-    __slots__ = ('status', 'data', 'latency_ms', 'url', 'attempts', 'headers')
-
-    def __init__(self, status: int, data: Any, latency_ms: float, url: str, attempts: int = 1,
-                 headers: Optional[Dict[str, str]] = None) -> None:
-        self.headers = headers or {}
-        self.status = status
-        self.data = data
-        self.latency_ms = latency_ms
-        self.url = url
-        self.attempts = attempts
-
-    def __repr__(self) -> str:
-        return 'NodeResponse(status=%r, url=%r, latency_ms=%r)' % (self.status, self.url, self.latency_ms)
-
-
-def _error_field(data: Any) -> Optional[str]:
-    if isinstance(data, dict) and data.get('error') not in (None, ''):
-        return str(data['error'])
-    return None
-
-
-def _snippet(raw: bytes, limit: int = 200) -> str:
-    text = raw.decode('utf-8', errors='replace').strip().replace('\n', ' ')
-    if len(text) > limit:
-        text = text[:limit] + '...'
-    return text or '<empty body>'
-
-
-def _header_dict(resp: Any) -> Dict[str, str]:
-    """The answer's headers with lower-case names (empty when there are none)."""
-    items = getattr(getattr(resp, 'headers', None), 'items', None)
-    return dict((str(k).lower(), str(v)) for k, v in items()) if callable(items) else {}
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return True
-    reason = getattr(exc, 'reason', None)
-    if isinstance(reason, (socket.timeout, TimeoutError)):
-        return True
-    return 'timed out' in str(exc).lower()
-
-
-def _is_refused(exc: BaseException) -> bool:
-    if isinstance(exc, ConnectionRefusedError):
-        return True
-    reason = getattr(exc, 'reason', None)
-    if isinstance(reason, ConnectionRefusedError):
-        return True
-    text = str(exc).lower()
-    return 'connection refused' in text or 'errno 111' in text
 
 
 class NodeClient:
@@ -310,11 +220,11 @@ class NodeClient:
                     validate_certs=self.validate_certs, ca_path=self.ca_path, http_agent=USER_AGENT,
                     follow_redirects='safe', use_netrc=False)
                 status = resp.getcode()
-                headers = _header_dict(resp)
+                headers = header_dict(resp)
                 raw = resp.read()
             except HTTPError as exc:
                 status = exc.code
-                headers = _header_dict(exc)
+                headers = header_dict(exc)
                 try:
                     raw = exc.read() or b''
                 finally:
@@ -325,11 +235,11 @@ class NodeClient:
                 'certificate, or set validate_certs=false for a lab with self-signed certificates.'
                 % (where, exc)), url=shown, kind='tls')
         except (URLError, AnsibleConnectionError, OSError) as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise NodeAPIError('Timed out after %gs waiting for %s: the node accepted the connection '
                                    'but did not answer in time (raise timeout, or check the node load).'
                                    % (timeout, where), url=shown, transient=True, kind='timeout')
-            if _is_refused(exc):
+            if is_refused(exc):
                 raise NodeAPIError('Connection refused by %s (%s): nothing is listening there. Is the node '
                                    'running, and are the host and port right?' % (shown, method),
                                    url=shown, transient=True, kind='refused')
@@ -347,18 +257,18 @@ class NodeClient:
                 json_ok = False
         else:
             parsed = {}
-        api_error = _error_field(parsed) if json_ok else None
+        api_error = error_field(parsed) if json_ok else None
         if api_error is not None:
             api_error = self._scrub(api_error)
 
         if 200 <= status < 300 or status in accept_status:
             if not json_ok:
                 raise NodeAPIError(self._scrub('%s answered HTTP %d with a body that is not JSON: %s'
-                                               % (where, status, _snippet(raw))), url=shown, status=status,
+                                               % (where, status, snippet(raw))), url=shown, status=status,
                                    kind='json')
             return NodeResponse(status, parsed, latency_ms, shown, headers=headers)
 
-        detail = api_error if api_error else ('(body is not JSON: %s)' % _snippet(raw) if not json_ok else '(no error message)')
+        detail = api_error if api_error else ('(body is not JSON: %s)' % snippet(raw) if not json_ok else '(no error message)')
         detail = self._scrub(detail)
         if status == 401:
             msg = ('%s answered 401 Unauthorized: the API token was %s. Set the token option (or '
@@ -370,62 +280,6 @@ class NodeClient:
             msg = '%s answered HTTP %d: %s' % (where, status, detail)
         raise NodeAPIError(msg, url=shown, status=status, error=api_error, transient=status >= 500,
                            body=parsed if json_ok else None)
-
-
-class PollResult:
-    """What ``poll_until`` saw: ``ok``, the last ``value`` (or None), the last ``error``, ``attempts``, ``elapsed``."""
-
-    __slots__ = ('ok', 'value', 'error', 'attempts', 'elapsed')
-
-    def __init__(self, ok: bool, value: Any, error: Optional[NodeAPIError], attempts: int, elapsed: float) -> None:
-        self.ok = ok
-        self.value = value
-        self.error = error
-        self.attempts = attempts
-        self.elapsed = elapsed
-
-
-#: The first pause of ``poll_until``; each next one is twice as long, up to its ``interval``.
-FIRST_POLL_DELAY = 0.05
-
-
-def poll_until(fetch: Callable[[], Any], predicate: Callable[[Any], bool], timeout: float,
-               interval: float = 2.0, sleep: Callable[[float], Any] = time.sleep,
-               clock: Callable[[], float] = time.monotonic,
-               first_delay: float = FIRST_POLL_DELAY) -> PollResult:
-    """Call ``fetch`` until ``predicate(value)`` holds or ``timeout`` seconds pass.
-
-    Always fetches at least once. The pauses between fetches start at
-    ``first_delay`` and double up to ``interval`` (a node that is ready a
-    moment after a start is seen then, not one whole interval later). Transient ``NodeAPIError`` (connection
-    refused, timeout, 5xx) are observations: polling goes on and the last one
-    is kept in ``error``. Other errors (401, 404, bad JSON) are raised at once,
-    since waiting cannot fix them. ``value`` is the last successful
-    observation, ``error`` is None when the last fetch succeeded.
-    """
-    start = clock()
-    attempts = 0
-    value: Any = None
-    error: Optional[NodeAPIError] = None
-    interval = max(float(interval), 0.0)
-    delay = min(max(float(first_delay), 0.0), interval)
-    while True:
-        attempts += 1
-        try:
-            value = fetch()
-            error = None
-            if predicate(value):
-                return PollResult(True, value, None, attempts, clock() - start)
-        except NodeAPIError as exc:
-            if not exc.transient:
-                raise
-            error = exc
-        elapsed = clock() - start
-        remaining = timeout - elapsed
-        if remaining <= 0:
-            return PollResult(False, value, error, attempts, elapsed)
-        sleep(min(delay, remaining))
-        delay = min(max(delay * 2, FIRST_POLL_DELAY), interval)
 
 
 def fail_api(module: Any, exc: NodeAPIError, **extra: Any) -> None:

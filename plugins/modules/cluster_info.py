@@ -194,8 +194,8 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.api import 
     connection_argument_spec,
     display_url,
     fail_api,
-    poll_until,
 )
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api_poll import poll_until
 
 STATUS_PATHS = ('/api/distributed/status', '/api/v1/cluster/status')
 NODES_PATHS = {

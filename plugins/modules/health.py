@@ -129,8 +129,8 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.api import 
     connection_argument_spec,
     display_url,
     fail_api,
-    poll_until,
 )
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api_poll import poll_until
 
 HEALTH_PATHS = ('/health', '/api/v1/health')
 

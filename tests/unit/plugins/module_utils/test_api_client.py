@@ -14,8 +14,8 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.api import 
     NodeClient,
     connection_argument_spec,
     display_url,
-    poll_until,
 )
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api_poll import poll_until
 
 
 class SleepRecorder:
