@@ -19,7 +19,7 @@ description:
   - One meaning of running for both managers, systemd C(ActiveState) C(active), C(activating) or
     C(reloading); supervisord C(RUNNING), C(STARTING) or C(BACKOFF).
   - With O(ready_url), a start or restart does not wait the service manager's start delay
-    (supervisord C(startsecs)): the module waits until the node listens on that URL's host and port,
+    (supervisord C(startsecs)); the module waits until the node listens on that URL's host and port,
     and fails at once when the service stops running meanwhile. Whether the API answers well is judged
     by the caller (M(ollama_lab.distributed.health), M(ollama_lab.distributed.cluster_info)).
 author:

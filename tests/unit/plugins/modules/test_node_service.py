@@ -256,8 +256,8 @@ def supervisor_python(monkeypatch):
 
 @pytest.mark.parametrize('manager,name,drive', [
     ('supervisor', SUP, 'supervisord startProcess(wait=False)'), ('systemd', UNIT, 'systemctl start')])
-def test_start_with_ready_url_returns_when_the_port_listens(fake, run_module, supervisor_python, listener,
-                                                             manager, name, drive) -> None:
+def test_start_with_ready_url_returns_when_the_port_listens(
+        fake, run_module, supervisor_python, listener, manager, name, drive) -> None:
     m = fake(FakeManager(manager, {name: False}))
     res = run_module(node_service, {'name': name, 'manager': manager, 'state': 'started', 'ready_url': listener})
     assert not res.failed and res['action'] == 'started' and res['running'] is True
@@ -265,8 +265,8 @@ def test_start_with_ready_url_returns_when_the_port_listens(fake, run_module, su
     assert m.drives() == [drive]
 
 
-def test_restart_with_ready_url_does_not_wait_supervisords_start_delay(fake, run_module, supervisor_python,
-                                                                      listener) -> None:
+def test_restart_with_ready_url_does_not_wait_supervisords_start_delay(
+        fake, run_module, supervisor_python, listener) -> None:
     m = fake(FakeManager('supervisor', {SUP: True}))
     res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'restarted',
                                     'ready_url': listener})
@@ -274,8 +274,8 @@ def test_restart_with_ready_url_does_not_wait_supervisords_start_delay(fake, run
     assert m.drives() == ['supervisorctl stop', 'supervisord startProcess(wait=False)']
 
 
-def test_without_the_supervisor_library_start_falls_back_to_supervisorctl(fake, run_module, supervisor_python,
-                                                                          listener) -> None:
+def test_without_the_supervisor_library_start_falls_back_to_supervisorctl(
+        fake, run_module, supervisor_python, listener) -> None:
     m = fake(FakeManager('supervisor', {SUP: False}))
     m.start_nowait = lambda name: (3, '', '')
     res = run_module(node_service, {'name': SUP, 'manager': 'supervisor', 'state': 'started', 'ready_url': listener})
@@ -283,8 +283,8 @@ def test_without_the_supervisor_library_start_falls_back_to_supervisorctl(fake, 
     assert m.drives() == ['supervisord startProcess(wait=False)', 'supervisorctl start']
 
 
-def test_a_node_that_dies_while_starting_fails_at_once_with_its_state(fake, run_module, supervisor_python,
-                                                                      closed_url) -> None:
+def test_a_node_that_dies_while_starting_fails_at_once_with_its_state(
+        fake, run_module, supervisor_python, closed_url) -> None:
     m = fake(FakeManager('supervisor', {SUP: False}))
     fatal = SUP + '    FATAL     Exited too quickly (process log may have details)'
     status = m.supervisorctl
