@@ -4,9 +4,7 @@
 
 Each node of the play registers what it read: ``_cluster_seen`` (the
 ``cluster_info`` result, failed or not) and, where the role read or drove the
-service, ``_cluster_service`` (or ``_cluster_bootstrap_service`` /
-``_cluster_joiner_service`` in the start action; a skipped reading is no
-reading). ``cluster_report`` turns those into one view per node, the summary
+service, ``_cluster_service`` (a skipped reading is no reading). ``cluster_report`` turns those into one view per node, the summary
 lines the role prints, the lines a failure names, and the verdicts the role
 asserts on (agreed, whole, the restart order with the leader last).
 """
@@ -17,7 +15,6 @@ from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-SERVICE_VARS = ("_cluster_service", "_cluster_bootstrap_service", "_cluster_joiner_service")
 ANSWERS = ("healthy", "degraded", "unhealthy")
 MISSING = "host failed or unreachable earlier in the play"
 NOT_IN_PLAY = "not in this play (--limit or the hosts pattern left it out); the cluster role needs every node of a cluster"
@@ -29,10 +26,9 @@ def _text(value: Any, fallback: str) -> str:
 
 
 def _service(hvars: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for name in SERVICE_VARS:
-        reading = hvars.get(name)
-        if isinstance(reading, Mapping) and not reading.get("skipped") and "running" in reading:
-            return reading
+    reading = hvars.get("_cluster_service")
+    if isinstance(reading, Mapping) and not reading.get("skipped") and "running" in reading:
+        return reading
     return None
 
 

@@ -127,6 +127,15 @@ def supervisor_python() -> Optional[str]:
     return words[0] if words and 'python' in words[0] else None
 
 
+def tcp_refusal(host: str, port: int) -> Optional[str]:
+    """None when ``host:port`` accepts a TCP connection, else why not."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return None
+    except OSError as exc:
+        return str(exc) or exc.__class__.__name__
+
+
 def _flat(text: str, limit: int = 300) -> str:
     return ' '.join((text or '').split())[:limit]
 
@@ -215,11 +224,9 @@ class NodeService:
         start = time.monotonic()
         next_read = start + 0.5
         while True:
-            try:
-                socket.create_connection((host, port), timeout=1).close()
+            refused = tcp_refusal(host, port)
+            if refused is None:
                 return round(time.monotonic() - start, 2)
-            except OSError as exc:
-                refused = str(exc)
             now = time.monotonic()
             if now >= next_read:
                 st = self.query()

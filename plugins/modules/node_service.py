@@ -80,9 +80,17 @@ options:
       - Without it, supervisord's own start delay is waited and the caller polls readiness.
     type: str
   ready_timeout:
-    description: Seconds to wait for O(ready_url).
+    description: Seconds to wait for O(ready_url), and for O(start_after).
     type: int
     default: 60
+  start_after:
+    description:
+      - C(host:port) addresses that must accept TCP connections before this service is started, e.g.
+        the peer address of the cluster's bootstrap node for a joining node, so that one task can start
+        a whole cluster, bootstrap node first. Waited for only when the service is to be started.
+    type: list
+    elements: str
+    default: []
 '''
 
 EXAMPLES = r'''
@@ -98,6 +106,14 @@ EXAMPLES = r'''
     manager: "{{ layout_node.service_manager }}"
     state: started
     ready_url: "{{ layout_node.local_url }}"
+
+- name: Start every node of a cluster in one task, the joiners once the bootstrap node listens
+  ollama_lab.distributed.node_service:
+    name: "{{ layout_node.service_name }}"
+    manager: "{{ layout_node.service_manager }}"
+    state: started
+    ready_url: "{{ layout_node.local_url }}"
+    start_after: "{{ layout_node.bootstrap_peers[:1] }}"
 
 - name: Restart the node if it runs (its configuration changed)
   ollama_lab.distributed.node_service:
@@ -149,6 +165,11 @@ detail:
   description: What the manager said, on one line.
   returned: always
   type: str
+waited_seconds:
+  description: Seconds waited for O(start_after) before the start.
+  returned: when O(start_after) was waited for
+  type: float
+  sample: 0.3
 ready_seconds:
   description: Seconds waited until O(ready_url) accepted connections.
   returned: when O(ready_url) was waited for
@@ -156,6 +177,7 @@ ready_seconds:
   sample: 0.15
 '''
 
+import time
 from typing import Any, Dict, List, Tuple
 from urllib.parse import urlsplit
 
@@ -166,6 +188,7 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.service imp
     NodeService,
     ServiceError,
     ServiceState,
+    tcp_refusal,
 )
 
 
@@ -211,12 +234,35 @@ def enable_change(manager: str, enabled: Any, st: ServiceState) -> bool:
     return enabled is not None and manager == 'systemd' and st.defined and st.enabled != enabled
 
 
+def peer_address(peer: str) -> Tuple[str, int]:
+    """``host:port`` (``[v6]:port`` too) as a pair."""
+    host, sep, port = peer.rpartition(':')
+    if not sep or not host or not port.isdigit():
+        raise ValueError('start_after: found %r; need host:port addresses, e.g. 10.0.0.1:4001' % peer)
+    return host.strip('[]'), int(port)
+
+
 def ready_address(url: str) -> Tuple[str, int]:
     """Host and port of the node's API URL (the port of its scheme when the URL names none)."""
     parts = urlsplit(url)
     if parts.scheme not in ('http', 'https') or not parts.hostname:
         raise ValueError('ready_url: found %r; need the node API URL, e.g. http://127.0.0.1:8080' % url)
     return parts.hostname, parts.port or (443 if parts.scheme == 'https' else 80)
+
+
+def wait_for_peers(peers: List[Tuple[str, int]], timeout: float, name: str) -> float:
+    """Wait until every peer accepts TCP connections; return the seconds waited."""
+    start = time.monotonic()
+    for host, port in peers:
+        while True:
+            refused = tcp_refusal(host, port)
+            if refused is None:
+                break
+            if time.monotonic() - start >= timeout:
+                raise ServiceError('%s was not started: %s:%d, which it starts after, did not accept '
+                                   'connections within %ss (%s)' % (name, host, port, timeout, refused))
+            time.sleep(0.05)
+    return round(time.monotonic() - start, 2)
 
 
 def main() -> None:
@@ -230,6 +276,7 @@ def main() -> None:
             enabled=dict(type='bool'),
             ready_url=dict(type='str'),
             ready_timeout=dict(type='int', default=60),
+            start_after=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -245,11 +292,12 @@ def main() -> None:
     target = target_running(before, p['state'], p['only_if_running'])
     result: Dict[str, Any] = dict(was_running=before.running)
     ready = None
-    if p['ready_url'] and p['state'] in ('started', 'restarted') and target:
-        try:
+    try:
+        peers = [peer_address(peer) for peer in p['start_after']]
+        if p['ready_url'] and p['state'] in ('started', 'restarted') and target:
             ready = ready_address(p['ready_url'])
-        except ValueError as exc:
-            module.fail_json(msg=str(exc), **before.as_dict(), **result)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), **before.as_dict(), **result)
 
     if module.check_mode:
         action = predict(before, p['state'], target, p['definition_changed'])
@@ -267,6 +315,8 @@ def main() -> None:
             if target and not current.defined:
                 module.fail_json(msg='%s is not defined in %s (install the node first): %s'
                                  % (p['name'], p['manager'], current.detail), **current.as_dict(), **result)
+            if target and not current.running and peers:
+                result['waited_seconds'] = wait_for_peers(peers, p['ready_timeout'], p['name'])
             action = converge(svc, before, current, p['state'], target, wait=ready is None)
             if ready:
                 result['ready_seconds'] = svc.wait_ready(ready[0], ready[1], p['ready_timeout'])

@@ -59,8 +59,7 @@ def test_a_stopped_node_is_named_stopped_and_the_cluster_is_not_whole() -> None:
 def test_a_node_without_a_service_is_not_installed_and_one_that_fails_says_why() -> None:
     hv = healthy()
     hv["node2"] = {"_cluster_seen": {"failed": True, "msg": "Timed out"},
-                   "_cluster_bootstrap_service": {"skipped": True},
-                   "_cluster_joiner_service": {"defined": True, "running": True, "was_running": True}}
+                   "_cluster_service": {"defined": True, "running": True, "was_running": True}}
     hv["node3"] = {"_cluster_seen": {"failed": True, "msg": "refused"},
                    "_cluster_service": {"defined": False, "running": False}}
     report = cluster_report(CLUSTER, hv)
@@ -99,12 +98,11 @@ def test_sizes_below_the_expected_size_are_not_agreed() -> None:
 
 
 def test_all_running_reads_the_service_each_node_registered() -> None:
-    hv = {"node1": {"_cluster_bootstrap_service": {"running": True, "was_running": True}},
-          "node2": {"_cluster_bootstrap_service": {"skipped": True},
-                    "_cluster_joiner_service": {"running": True, "was_running": True}},
-          "node3": {"_cluster_joiner_service": {"running": True, "was_running": False}}}
+    hv = {"node1": {"_cluster_service": {"running": True, "was_running": True}},
+          "node2": {"_cluster_service": {"running": True, "was_running": True}},
+          "node3": {"_cluster_service": {"running": True, "was_running": False}}}
     assert not cluster_all_running(CLUSTER, hv)
-    hv["node3"]["_cluster_joiner_service"]["was_running"] = True
+    hv["node3"]["_cluster_service"]["was_running"] = True
     assert cluster_all_running(CLUSTER, hv)
 
 

@@ -331,3 +331,35 @@ def test_supervisor_python_is_supervisorctls_interpreter(tmp_path, monkeypatch, 
     ctl.chmod(0o755)
     monkeypatch.setenv('PATH', str(tmp_path))
     assert service.supervisor_python() == python
+
+
+def test_a_joiner_starts_once_the_node_it_starts_after_listens(fake, run_module, listener) -> None:
+    m = fake(FakeManager('systemd', {UNIT: False}))
+    peer = listener.split('//')[1]
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'start_after': [peer], 'ready_url': listener})
+    assert not res.failed and res['action'] == 'started' and 0 <= res['waited_seconds'] < 1
+    assert m.drives() == ['systemctl start']
+
+
+def test_a_joiner_whose_bootstrap_never_listens_is_not_started(fake, run_module, closed_url) -> None:
+    m = fake(FakeManager('systemd', {UNIT: False}))
+    peer = closed_url.split('//')[1]
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'start_after': [peer], 'ready_timeout': 1})
+    assert res.failed and 'was not started: %s, which it starts after, did not accept' % peer in res['msg']
+    assert m.drives() == [] and res['running'] is False
+
+
+def test_a_running_node_does_not_wait_for_what_it_starts_after(fake, run_module, closed_url) -> None:
+    fake(FakeManager('systemd', {UNIT: True}))
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started',
+                                    'start_after': [closed_url.split('//')[1]], 'ready_timeout': 1})
+    assert not res.failed and not res['changed'] and 'waited_seconds' not in res.result
+
+
+@pytest.mark.parametrize('peer', ['node1', 'node1:', ':4001', 'node1:p2p'])
+def test_a_bad_start_after_address_fails_before_any_change(fake, run_module, peer) -> None:
+    m = fake(FakeManager('systemd', {UNIT: False}))
+    res = run_module(node_service, {'name': UNIT, 'manager': 'systemd', 'state': 'started', 'start_after': [peer]})
+    assert res.failed and 'start_after: found %r; need host:port' % peer in res['msg'] and m.drives() == []
