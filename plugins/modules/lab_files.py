@@ -11,13 +11,14 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: lab_files
-short_description: Put a student's lab directories and files in place in one module run
+short_description: Put directories and files (a student's lab, an install's directories) in place in one module run
 version_added: 0.2.0
 description:
   - Creates the given directories and writes the given files (content rendered on the controller),
     with their owner, group and mode, in one run on the machine, where one M(ansible.builtin.file),
     M(ansible.builtin.copy) or M(ansible.builtin.template) task per path would cost a connection
     round trip each. A warm run that finds everything in place changes nothing.
+  - Used for a student's lab (the lab role) and for the directories of an install (the install role).
   - A file is replaced (atomically) only when its content differs; with O(files[].force=false) an
     existing file is left as it is (a file the student works on).
 author:
