@@ -36,6 +36,19 @@ forks=${2:-$students}
 "$OLLAMA_LAB_ROOT/scripts/bootstrap.sh" --test >/dev/null
 "$OLLAMA_LAB_ROOT/scripts/ensure-docker.sh" >/dev/null
 image=$(test_image)
+# Every seat is a systemd container, and systemd takes inotify instances: from
+# about 20 seats on, Linux's default of 128 per user runs out and containers
+# exit (255) right after they start. Raise it as root, or say what to do.
+inotify=/proc/sys/fs/inotify/max_user_instances
+want_inotify=$(( (students + 1) * 16 > 512 ? (students + 1) * 16 : 512 ))
+have_inotify=$(cat "$inotify" 2>/dev/null || echo "$want_inotify")
+if [ "$have_inotify" -lt "$want_inotify" ]; then
+  if [ "$(id -u)" -eq 0 ] && echo "$want_inotify" > "$inotify" 2>/dev/null; then
+    log "raised fs.inotify.max_user_instances from $have_inotify to $want_inotify for $((students + 1)) systemd containers"
+  else
+    die "fs.inotify.max_user_instances is $have_inotify; $((students + 1)) systemd containers need about $want_inotify: sysctl -w fs.inotify.max_user_instances=$want_inotify (as root)"
+  fi
+fi
 export PATH="$OLLAMA_LAB_ROOT/.venv/bin:$PATH"
 # A speed figure: pipelining on for the docker connection too (ansible.cfg
 # keeps it for ssh only, for the sake of failure messages, not speed).
