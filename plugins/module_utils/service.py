@@ -111,6 +111,15 @@ def parse_supervisor_status(text: str) -> Dict[str, Any]:
     return out
 
 
+def module_runner(module: Any) -> Runner:
+    """``run`` for NodeService from an AnsibleModule: a missing command answers 127, as a shell would."""
+    def run(argv: List[str]) -> Tuple[int, str, str]:
+        if not module.get_bin_path(argv[0]):
+            return 127, '', '%s: command not found' % argv[0]
+        return module.run_command(argv, environ_update=dict(LC_ALL='C', SYSTEMD_PAGER=''))
+    return run
+
+
 def supervisor_python() -> Optional[str]:
     """The interpreter of ``supervisorctl`` (its shebang), which has the supervisor library."""
     path = shutil.which('supervisorctl')

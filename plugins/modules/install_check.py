@@ -177,6 +177,7 @@ systemd_version:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.install_state import look
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import module_runner
 
 _PATH_SPEC = dict(path=dict(type='path', required=True), target=dict(type='path', required=True))
 
@@ -206,10 +207,8 @@ def main() -> None:
         supports_check_mode=True,
     )
 
-    def run(argv):
-        return module.run_command(argv)
-
-    module.exit_json(changed=False, **look(run, module.params))
+    # a missing command (supervisorctl before the install) answers 127: not installed
+    module.exit_json(changed=False, **look(module_runner(module), module.params))
 
 
 if __name__ == '__main__':

@@ -188,6 +188,7 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.service imp
     NodeService,
     ServiceError,
     ServiceState,
+    module_runner,
     tcp_refusal,
 )
 
@@ -282,12 +283,7 @@ def main() -> None:
     )
     p = module.params
 
-    def run(argv: List[str]) -> Tuple[int, str, str]:
-        if not module.get_bin_path(argv[0]):
-            return 127, '', '%s: command not found' % argv[0]
-        return module.run_command(argv, environ_update=dict(LC_ALL='C', SYSTEMD_PAGER=''))
-
-    svc = NodeService(run, p['manager'], p['name'])
+    svc = NodeService(module_runner(module), p['manager'], p['name'])
     before = svc.query()
     target = target_running(before, p['state'], p['only_if_running'])
     result: Dict[str, Any] = dict(was_running=before.running)

@@ -199,3 +199,19 @@ def test_the_module_only_reads_also_in_check_mode(tmp_path: Path, run_module) ->
     assert run_module(install_check, args).result['in_place'] is True
     bad = run_module(install_check, dict(args, binary=str(tmp_path / 'b')))
     assert bad.rc == 1 and 'version' in bad.result['msg']
+
+
+@pytest.mark.parametrize('manager,command', [('supervisor', 'supervisorctl'), ('systemd', 'systemctl')])
+def test_a_fresh_machine_without_its_service_manager_is_not_in_place(
+        tmp_path: Path, run_module, monkeypatch, manager: str, command: str) -> None:
+    """Before the install put supervisord there, its supervisorctl is missing: not installed, no failure."""
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.ollama_lab.distributed.plugins.modules import install_check
+
+    real = AnsibleModule.get_bin_path
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
+                        lambda self, name, *a, **kw: None if name == command else real(self, name, *a, **kw))
+    res = run_module(install_check, dict(service=dict(name='ollama-distributed-n1', manager=manager,
+                                                      definition=str(tmp_path / 'n1.conf'))))
+    assert res.rc == 0 and res.result['in_place'] is False
+    assert any('not known to %s' % manager in d for d in res.result['differences']), res.result['differences']
