@@ -22,6 +22,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ansible_collections.ollama_lab.distributed.plugins.module_utils.api_poll import PollResult, poll_until
+
 Runner = Callable[[List[str]], Tuple[int, str, str]]
 
 MANAGERS = ('systemd', 'supervisor')
@@ -30,6 +32,8 @@ MANAGERS = ('systemd', 'supervisor')
 SYSTEMD_RUNNING = ('active', 'activating', 'reloading')
 SUPERVISOR_RUNNING = ('RUNNING', 'STARTING', 'BACKOFF')
 SYSTEMD_PROPERTIES = 'LoadState,ActiveState,SubState,MainPID,UnitFileState,NRestarts,FragmentPath'
+# Seconds between two looks at a port (api_poll.poll_until starts at 0.05 and doubles up to this).
+TCP_POLL_SECONDS = 0.1
 # `supervisorctl start` waits the program's startsecs before it returns. This
 # asks supervisord (through supervisorctl's own options: config file, server
 # URL, credentials) to start the program without waiting; readiness is then
@@ -136,6 +140,12 @@ def supervisor_python() -> Optional[str]:
     return words[0] if words and 'python' in words[0] else None
 
 
+def wait_listening(host: str, port: int, timeout: float) -> PollResult:
+    """Poll until ``host:port`` accepts TCP connections; ``value`` is the last refusal when it never did."""
+    return poll_until(lambda: tcp_refusal(host, port), lambda refused: refused is None, timeout,
+                      interval=TCP_POLL_SECONDS)
+
+
 def tcp_refusal(host: str, port: int) -> Optional[str]:
     """None when ``host:port`` accepts a TCP connection, else why not."""
     try:
@@ -223,30 +233,31 @@ class NodeService:
                 return
         self._call(['supervisorctl', 'start', self.name])
 
-    def wait_ready(self, host: str, port: int, timeout: float, poll: float = 0.05) -> float:
+    def wait_ready(self, host: str, port: int, timeout: float) -> float:
         """Wait until ``host:port`` accepts TCP connections (the node listens); return the seconds waited.
 
         The service is read every half second: one that stops running (a bad
         configuration, a taken port: supervisord FATAL, systemd failed) fails
         at once with what its manager says, instead of at the timeout.
         """
-        start = time.monotonic()
-        next_read = start + 0.5
-        while True:
+        next_read = time.monotonic() + 0.5
+
+        def refusal() -> Optional[str]:
+            nonlocal next_read
             refused = tcp_refusal(host, port)
-            if refused is None:
-                return round(time.monotonic() - start, 2)
-            now = time.monotonic()
-            if now >= next_read:
+            if refused is not None and time.monotonic() >= next_read:
                 st = self.query()
                 if not st.running:
                     raise ServiceError('%s stopped while starting (%s), before %s:%d accepted connections: %s'
                                        % (self.name, st.state, host, port, st.detail))
-                next_read = now + 0.5
-            if now - start >= timeout:
-                raise ServiceError('%s runs but %s:%d did not accept connections within %ss: %s'
-                                   % (self.name, host, port, timeout, refused))
-            time.sleep(poll)
+                next_read = time.monotonic() + 0.5
+            return refused
+
+        result = poll_until(refusal, lambda refused: refused is None, timeout, interval=TCP_POLL_SECONDS)
+        if not result.ok:
+            raise ServiceError('%s runs but %s:%d did not accept connections within %ss: %s'
+                               % (self.name, host, port, timeout, result.value))
+        return round(result.elapsed, 2)
 
     def stop(self) -> None:
         self._call(['systemctl', 'stop', self.name] if self.manager == 'systemd'

@@ -189,7 +189,7 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.service imp
     ServiceError,
     ServiceState,
     module_runner,
-    tcp_refusal,
+    wait_listening,
 )
 
 
@@ -255,14 +255,10 @@ def wait_for_peers(peers: List[Tuple[str, int]], timeout: float, name: str) -> f
     """Wait until every peer accepts TCP connections; return the seconds waited."""
     start = time.monotonic()
     for host, port in peers:
-        while True:
-            refused = tcp_refusal(host, port)
-            if refused is None:
-                break
-            if time.monotonic() - start >= timeout:
-                raise ServiceError('%s was not started: %s:%d, which it starts after, did not accept '
-                                   'connections within %ss (%s)' % (name, host, port, timeout, refused))
-            time.sleep(0.05)
+        result = wait_listening(host, port, max(timeout - (time.monotonic() - start), 0))
+        if not result.ok:
+            raise ServiceError('%s was not started: %s:%d, which it starts after, did not accept '
+                               'connections within %ss (%s)' % (name, host, port, timeout, result.value))
     return round(time.monotonic() - start, 2)
 
 
