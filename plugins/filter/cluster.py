@@ -4,9 +4,13 @@
 
 Each node of the play registers what it read: ``_cluster_seen`` (the
 ``cluster_info`` result, failed or not) and, where the role read or drove the
-service, ``_cluster_service`` (a skipped reading is no reading). ``cluster_report`` turns those into one view per node, the summary
-lines the role prints, the lines a failure names, and the verdicts the role
-asserts on (agreed, whole, the restart order with the leader last).
+service, ``_cluster_service`` (a skipped reading is no reading). The first
+reading of a run is taken once per machine (``cluster_machine_reads``): one
+node reads the others of its machine too, and their readings are under
+``readings`` of its ``_cluster_seen``. ``cluster_report`` turns those into one
+view per node, the summary lines the role prints, the lines a failure names,
+and the verdicts the role asserts on (agreed, whole, the restart order with
+the leader last).
 """
 
 from __future__ import annotations
@@ -32,10 +36,24 @@ def _service(hvars: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def node_view(node: Mapping[str, Any], hvars: Mapping[str, Any]) -> dict[str, Any] | None:
-    """One node's view from its registered readings; None when it has none (its host failed)."""
+def _reading(host: str, hvars: Mapping[str, Any], readers: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The node's own ``_cluster_seen``, or what the reader of its machine read for it."""
     seen = hvars.get("_cluster_seen")
-    if not isinstance(seen, Mapping) or seen.get("skipped"):
+    if isinstance(seen, Mapping) and not seen.get("skipped"):
+        return seen
+    for reader in readers:
+        other = reader.get("_cluster_seen")
+        if isinstance(other, Mapping) and isinstance(other.get("readings"), Mapping) and host in other["readings"]:
+            return other["readings"][host]
+    return None
+
+
+def node_view(node: Mapping[str, Any], hvars: Mapping[str, Any],
+              readers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any] | None:
+    """One node's view from its registered readings (or its machine reader's, ``readers``: the hostvars
+    of the cluster's nodes); None when it has none (its host failed)."""
+    seen = _reading(node["host"], hvars, readers)
+    if seen is None:
         return None
     service = _service(hvars)
     stopped = service is not None and not service.get("running")
@@ -55,6 +73,7 @@ def node_view(node: Mapping[str, Any], hvars: Mapping[str, Any]) -> dict[str, An
         expected=_text(seen.get("expected_size"), str(node.get("expected_size", "?"))),
         leader=_text(seen.get("leader"), ""),
         term=_text(seen.get("term"), "?"),
+        answered=seen.get("status") is not None,
         # why the node did not answer (or did not get there), unless its service is simply not running
         error="" if stopped else str(seen.get("msg") or "").strip(),
     )
@@ -105,14 +124,11 @@ def cluster_report(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, 
     """
     if not isinstance(cluster, Sequence) or not all(isinstance(n, Mapping) and "host" in n for n in cluster):
         raise AnsibleFilterError("cluster_report: expected layout_cluster, a list of layout nodes")
+    every = [_hostvars(hostvars, node["host"]) for node in cluster]
     views: list[dict[str, Any]] = []
-    for node in cluster:
-        try:
-            hvars = hostvars[node["host"]]
-        except KeyError:
-            hvars = {}
+    for node, hvars in zip(cluster, every):
         left_out = play_hosts is not None and node["host"] not in play_hosts
-        views.append(node_view(node, hvars) or _missing(node, NOT_IN_PLAY if left_out else MISSING))
+        views.append(node_view(node, hvars, every) or _missing(node, NOT_IN_PLAY if left_out else MISSING))
     leaders = list(dict.fromkeys(v["leader"] for v in views if v["leader"]))
     all_leaders = {v["leader"] for v in views}
     healthy_enough = all(v["status"] in wanted_health for v in views)
@@ -126,7 +142,34 @@ def cluster_report(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, 
         whole=whole, agreed=whole and sizes == expected and len(sizes) == 1,
         lines=_summary(group, views, leaders), failure_lines=_failure(views),
         order=order,
+        # the nodes without an answer of their API (status.yml reads their service)
+        unanswered=[v["host"] for v in views if not v.get("answered")],
     )
+
+
+def _hostvars(hostvars: Mapping[str, Any], host: str) -> Mapping[str, Any]:
+    try:
+        return hostvars[host]
+    except KeyError:
+        return {}
+
+
+def cluster_machine_reads(cluster: Sequence[Mapping[str, Any]], host: str,
+                          play_hosts: Sequence[str]) -> dict[str, Any]:
+    """Who reads the nodes of ``host``'s machine: the first of them still in the play.
+
+    ``reader``: whether ``host`` is that node; ``others``: when it is, the other nodes of its
+    cluster on its machine still in the play, host to local API URL (``cluster_info`` also_read).
+    """
+    if not isinstance(cluster, Sequence) or not all(isinstance(n, Mapping) and "host" in n for n in cluster):
+        raise AnsibleFilterError("cluster_machine_reads: expected layout_cluster, a list of layout nodes")
+    mine = next((n for n in cluster if n["host"] == host), None)
+    if mine is None:
+        raise AnsibleFilterError("cluster_machine_reads: %s is not a node of this cluster" % host)
+    here = [n for n in cluster if n["host"] in play_hosts and n.get("machine") == mine.get("machine")]
+    if not here or here[0]["host"] != host:
+        return dict(reader=False, others={})
+    return dict(reader=True, others={n["host"]: n.get("local_url", "") for n in here[1:]})
 
 
 def cluster_all_running(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, Any]) -> bool:
@@ -145,4 +188,5 @@ class FilterModule:
     """The cluster role's filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"cluster_report": cluster_report, "cluster_all_running": cluster_all_running}
+        return {"cluster_report": cluster_report, "cluster_all_running": cluster_all_running,
+                "cluster_machine_reads": cluster_machine_reads}

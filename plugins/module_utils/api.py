@@ -101,11 +101,14 @@ class NodeClient:
         self._ssl_context: Any = None
 
     @classmethod
-    def from_module(cls, module: Any) -> 'NodeClient':
-        """Build a client from an AnsibleModule's connection options (fails the module on bad values)."""
+    def from_module(cls, module: Any, url: Optional[str] = None) -> 'NodeClient':
+        """Build a client from an AnsibleModule's connection options (fails the module on bad values).
+
+        ``url``: another node than the module's ``url``, with the same options.
+        """
         p = module.params
         try:
-            return cls(p['url'], token=p.get('token'), timeout=p['timeout'],
+            return cls(url or p['url'], token=p.get('token'), timeout=p['timeout'],
                        validate_certs=p['validate_certs'], ca_path=p.get('ca_path'),
                        retries=p['retries'], retry_delay=p['retry_delay'])
         except ValueError as exc:

@@ -76,6 +76,18 @@ options:
         as long each time up to this), so a node that is ready at once is not waited for.
     type: float
     default: 2
+  also_read:
+    description:
+      - More nodes to read in the same run, a mapping of a name (the inventory host) to the node's
+        base URL, with the same connection options and O(read_health) as O(url) - the other nodes of
+        a machine, read by one module run instead of one each.
+      - Each reading, or the error that stopped it (C(failed), C(msg)), is returned under its name
+        in RV(readings); a node that does not answer does not fail the module. The module fails
+        only as the reading of O(url) does.
+      - Only for a single reading, not with O(wait_for_size), O(wait_for_leader),
+        O(wait_for_leader_id) or O(wait_for_health).
+    type: dict
+    default: {}
 '''
 
 EXAMPLES = r'''
@@ -92,6 +104,15 @@ EXAMPLES = r'''
     wait_for_leader: true
     wait_timeout: 120
   delegate_to: localhost
+
+- name: Read this node and the other nodes of its machine in one run
+  ollama_lab.distributed.cluster_info:
+    url: http://127.0.0.1:8080
+    also_read:
+      node2: http://127.0.0.1:8082
+      node3: http://127.0.0.1:8084
+    read_health: true
+  register: machine
 
 - name: Show who leads
   ansible.builtin.debug:
@@ -177,6 +198,14 @@ version:
   returned: when O(read_health) or O(wait_for_health) is set
   type: str
   sample: 0.1.0
+readings:
+  description:
+    - Per name of O(also_read), what the node answered (the keys above, with RV(status) and
+      RV(version) when O(read_health) is set) or why it did not (C(failed) true, C(msg),
+      C(http_status) when it answered with an error).
+  returned: when O(also_read) is set, also when the reading of O(url) fails
+  type: dict
+  sample: {"node2": {"cluster_size": 3, "leader": "node1", "status": "healthy"}}
 attempts:
   description: How many readings were made (more than one only when waiting).
   returned: success
@@ -276,6 +305,17 @@ def observe_status(client: NodeClient, retries: Optional[int] = None) -> Dict[st
     )
 
 
+def read_others(module: Any, urls: Dict[str, str], health: bool) -> Dict[str, Dict[str, Any]]:
+    """One reading (or its error) per name of ``also_read``, with the module's connection options."""
+    readings: Dict[str, Dict[str, Any]] = {}
+    for name, url in urls.items():
+        try:
+            readings[name] = observe(NodeClient.from_module(module, url=url), health=health)
+        except NodeAPIError as exc:
+            readings[name] = dict(exc.to_result(), failed=True)
+    return readings
+
+
 def matches(seen: Dict[str, Any], size: Optional[int], want_leader: bool,
             health: Optional[List[str]] = None, leader_id: Optional[str] = None) -> bool:
     if leader_id and seen.get('leader') != leader_id:
@@ -312,6 +352,7 @@ def main() -> None:
         wait_for_health=dict(type='list', elements='str', choices=['healthy', 'degraded', 'unhealthy']),
         wait_timeout=dict(type='float', default=60.0),
         wait_interval=dict(type='float', default=2.0),
+        also_read=dict(type='dict', default={}),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = NodeClient.from_module(module)
@@ -322,16 +363,22 @@ def main() -> None:
     health = module.params['read_health'] or bool(want_health)
     if size is not None and size < 1:
         module.fail_json(msg='wait_for_size must be 1 or more, got %d' % size)
+    also = module.params['also_read']
+    waiting = size is not None or want_leader or bool(want_health)
+    if also and waiting:
+        module.fail_json(msg='also_read is for a single reading: not with wait_for_size, wait_for_leader, '
+                             'wait_for_leader_id or wait_for_health')
+    extra = dict(readings=read_others(module, {str(k): str(v) for k, v in also.items()}, health)) if also else {}
 
     try:
-        if size is None and not want_leader and not want_health:
-            module.exit_json(changed=False, attempts=1, **observe(client, health=health))
+        if not waiting:
+            module.exit_json(changed=False, attempts=1, **dict(observe(client, health=health), **extra))
         result = poll_until(lambda: observe(client, retries=0, health=health),
                             lambda seen: matches(seen, size, want_leader, want_health, leader_id),
                             timeout=module.params['wait_timeout'],
                             interval=module.params['wait_interval'])
     except NodeAPIError as exc:
-        fail_api(module, exc)
+        fail_api(module, exc, **extra)
         return
 
     if result.ok:

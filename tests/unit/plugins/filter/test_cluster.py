@@ -1,12 +1,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the cluster role's filters (cluster_report, cluster_all_running)."""
+"""Unit tests for the cluster role's filters (cluster_report, cluster_all_running, cluster_machine_reads)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ollama_lab.distributed.plugins.filter.cluster import cluster_all_running, cluster_report
+from ansible_collections.ollama_lab.distributed.plugins.filter.cluster import (
+    cluster_all_running, cluster_machine_reads, cluster_report)
 
 
 def node(i: int, bootstrap: bool = False) -> dict:
@@ -109,3 +110,39 @@ def test_all_running_reads_the_service_each_node_registered() -> None:
 def test_bad_input_is_named() -> None:
     with pytest.raises(AnsibleFilterError, match="layout_cluster"):
         cluster_report([{"id": "x"}], {})
+
+
+def on(machine: str, *nodes: dict) -> list:
+    return [dict(n, machine=machine) for n in nodes]
+
+
+def test_the_first_node_of_a_machine_in_the_play_reads_the_others() -> None:
+    cluster = on("lab", node(1, True), node(2), node(3))
+    play = ["node1", "node2", "node3"]
+    assert cluster_machine_reads(cluster, "node1", play) == {
+        "reader": True, "others": {"node2": "http://127.0.0.1:8082", "node3": "http://127.0.0.1:8084"}}
+    assert cluster_machine_reads(cluster, "node2", play) == {"reader": False, "others": {}}
+    # the first node failed earlier: the next one still in the play reads, and only the nodes in it
+    assert cluster_machine_reads(cluster, "node2", ["node2", "node3"]) == {
+        "reader": True, "others": {"node3": "http://127.0.0.1:8084"}}
+    # one node per machine: each reads itself
+    apart = on("a", node(1, True)) + on("b", node(2)) + on("c", node(3))
+    assert all(cluster_machine_reads(apart, h, play) == {"reader": True, "others": {}} for h in play)
+    with pytest.raises(AnsibleFilterError, match="not a node of this cluster"):
+        cluster_machine_reads(cluster, "node9", play)
+
+
+def test_nodes_take_the_readings_of_their_machine_reader() -> None:
+    hv = {"node1": {"_cluster_seen": seen(readings={"node2": seen(),
+                                                    "node3": {"failed": True, "msg": "Connection refused"}})},
+          "node2": {"_cluster_seen": {"skipped": True}},
+          "node3": {"_cluster_seen": {"skipped": True},
+                    "_cluster_service": {"defined": True, "running": True, "was_running": True}}}
+    report = cluster_report(CLUSTER, hv)
+    assert [v["status"] for v in report["views"]] == ["healthy", "healthy", "down"]
+    assert report["views"][2]["error"] == "Connection refused"
+    assert report["unanswered"] == ["node3"] and not report["whole"]
+    # a node's own later reading (the wait after a start) wins over the reader's first one
+    hv["node3"]["_cluster_seen"] = seen()
+    report = cluster_report(CLUSTER, hv)
+    assert report["agreed"] and report["unanswered"] == []

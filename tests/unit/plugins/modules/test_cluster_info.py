@@ -165,3 +165,30 @@ def test_read_health_without_waiting(fake_node, run_module) -> None:
     fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3))
     run = run_module(cluster_info, {"url": fake_node.url, "read_health": True})
     assert not run.failed and run["attempts"] == 1 and run["status"] == "healthy" and run["version"] == "v2"
+
+
+def test_also_read_reads_the_other_nodes_in_the_same_run(fake_node, closed_url, run_module, token) -> None:
+    fake_node.reply("GET", "/health", 200, {"status": "healthy", "version": "0.1.0"})
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, nodes=THREE))
+    run = run_module(cluster_info, {"url": fake_node.url, "token": token, "read_health": True,
+                                    "also_read": {"node2": fake_node.url, "node3": closed_url}})
+    assert not run.failed and run["status"] == "healthy" and run["cluster_size"] == 3
+    assert run["readings"]["node2"]["status"] == "healthy" and run["readings"]["node2"]["leader"] == "node1"
+    # a node that does not answer is a reading with its error, not a failed module
+    assert run["readings"]["node3"]["failed"] is True and "Connection refused" in run["readings"]["node3"]["msg"]
+    assert all(r.headers["authorization"] == "Bearer " + token for r in fake_node.requests)
+    assert token not in run.stdout
+
+
+def test_also_read_is_returned_when_the_first_node_fails(fake_node, closed_url, run_module) -> None:
+    fake_node.reply("GET", "/api/distributed/status", 200, cluster_status(3, nodes=THREE))
+    run = run_module(cluster_info, {"url": closed_url, "retries": 0, "also_read": {"node2": fake_node.url}})
+    assert run.failed and "Connection refused" in run["msg"]
+    assert run["readings"]["node2"]["cluster_size"] == 3
+
+
+def test_also_read_refuses_to_wait(fake_node, run_module) -> None:
+    run = run_module(cluster_info, {"url": fake_node.url, "wait_for_leader": True,
+                                    "also_read": {"node2": fake_node.url}})
+    assert run.failed and "also_read is for a single reading" in run["msg"]
+    assert fake_node.requests == []
