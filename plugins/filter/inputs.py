@@ -30,6 +30,9 @@ from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed impor
 )
 
 URL_RE = re.compile(r"^(?:https?|file)://[^\s/]*(?:/\S*)?$")
+# libyaml's loader where PyYAML has it: the specs are read on every host of a
+# play (a fresh worker process each), and the pure Python one takes 0.1-0.6 s.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,7 +44,7 @@ def _specs(roles_dir: str) -> dict[str, dict[str, Any]]:
         if not os.path.isfile(path):
             continue
         with open(path, encoding="utf-8") as stream:
-            data = yaml.safe_load(stream) or {}
+            data = yaml.load(stream, Loader=_LOADER) or {}  # a safe loader (_LOADER)
         for entry in (data.get("argument_specs") or {}).values():
             for name, option in ((entry or {}).get("options") or {}).items():
                 options.setdefault(name, option or {})
