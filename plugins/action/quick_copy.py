@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
-from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.remote_shell import quote, run_lines
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.remote_shell import attrs_match, quote, run_lines
 
 ARGUMENT_SPEC = {
     "content": {"type": "str", "required": True, "no_log": True},
@@ -31,16 +31,6 @@ STAT_SCRIPT = (
 )
 
 
-def wanted_mode(mode: Any) -> Optional[int]:
-    """The permission bits of an octal ``mode`` (\"0640\", or 416 as YAML reads 0640); None for a
-    symbolic or missing mode, which only the copy module can judge."""
-    if isinstance(mode, int) and not isinstance(mode, bool):
-        return mode
-    if isinstance(mode, str) and mode.isdigit() and all(c in "01234567" for c in mode):
-        return int(mode, 8)
-    return None
-
-
 def in_place(args: Dict[str, Any], lines: List[str]) -> bool:
     """Whether the file the shell saw (``lines`` of STAT_SCRIPT) already has the content,
     owner, group and mode asked for."""
@@ -49,9 +39,7 @@ def in_place(args: Dict[str, Any], lines: List[str]) -> bool:
     if len(fields) != 3 or checksum != hashlib.sha1(to_bytes(args["content"])).hexdigest():
         return False
     mode, owner, group = fields
-    if args.get("mode") is not None and wanted_mode(args["mode"]) != int(mode, 8):
-        return False
-    return all(args.get(key) is None or str(args[key]) == found for key, found in (("owner", owner), ("group", group)))
+    return attrs_match(args, mode, owner, group)
 
 
 class ActionModule(ActionBase):

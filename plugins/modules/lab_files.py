@@ -19,6 +19,9 @@ description:
     M(ansible.builtin.copy) or M(ansible.builtin.template) task per path would cost a connection
     round trip each. A warm run that finds everything in place changes nothing.
   - Used for a student's lab (the lab role) and for the directories of an install (the install role).
+  - When every directory and file is already as asked (type, owner, group, mode, the content's SHA-1),
+    one shell command on the machine tells so and the module does not run; anything else, a symbolic
+    O(files[].mode) or O(directories[].mode) included, is left to the module.
   - A file is replaced (atomically) only when its content differs; with O(files[].force=false) an
     existing file is left as it is (a file the student works on).
 author:
@@ -101,6 +104,11 @@ changed_paths:
   type: list
   elements: str
   sample: [/opt/ollama-lab/ann/lab.env]
+quick:
+  description: True when one shell command found everything in place and the module did not run.
+  returned: always
+  type: bool
+  sample: true
 '''
 
 import os

@@ -4,8 +4,8 @@
 
 A module costs a Python start and the transfer of its code on every host
 (0.3-1 s on a loaded machine); a shell command over the same connection costs
-a fraction of it. The action plugins ``layout_facts``, ``probe_paths`` and
-``quick_copy`` use this to confirm, on a warm run, that what they look at is
+a fraction of it. The action plugins ``layout_facts``, ``probe_paths``,
+``quick_copy`` and ``lab_files`` use this to confirm, on a warm run, that what they look at is
 already in place, and fall back to the real modules when it is not.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 __metaclass__ = type
 
 import shlex
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
@@ -46,3 +46,30 @@ def path_type_script(paths: Sequence[Any]) -> str:
         "p=%s; if [ -L \"$p\" ]; then echo l; elif [ -d \"$p\" ]; then echo d; elif [ -f \"$p\" ]; then echo f; "
         "elif [ -e \"$p\" ]; then echo o; else echo -; fi" % quote(path)
         for path in paths)
+
+
+def attrs_script(paths: Sequence[Any]) -> str:
+    """Print one line per path, not following a last symlink: ``d <mode> <owner> <group>`` for a
+    directory, ``f <mode> <owner> <group> <sha1>`` for a regular file, ``-`` for anything else."""
+    return "; ".join(
+        "p=%s; if [ -L \"$p\" ]; then echo -; elif [ -d \"$p\" ]; then echo \"d $(stat -c '%%a %%U %%G' -- \"$p\")\"; "
+        "elif [ -f \"$p\" ]; then echo \"f $(stat -c '%%a %%U %%G' -- \"$p\") $(sha1sum < \"$p\" | cut -c1-40)\"; "
+        "else echo -; fi" % quote(path)
+        for path in paths)
+
+
+def wanted_mode(mode: Any) -> Optional[int]:
+    """The permission bits of an octal ``mode`` ("0640", or 416 as YAML reads 0640); None for a
+    symbolic or missing mode, which only the modules can judge."""
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        return mode
+    if isinstance(mode, str) and mode.isdigit() and all(c in "01234567" for c in mode):
+        return int(mode, 8)
+    return None
+
+
+def attrs_match(want: Mapping[str, Any], mode: str, owner: str, group: str) -> bool:
+    """Whether the mode, owner and group seen are the ones asked for (those not asked for match)."""
+    if want.get("mode") is not None and (wanted_mode(want["mode"]) != int(mode, 8)):
+        return False
+    return all(want.get(key) is None or str(want[key]) == found for key, found in (("owner", owner), ("group", group)))

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action plugins that look at a host with one shell command (layout_facts,
-probe_paths, quick_copy), with their shell scripts run for real by /bin/sh."""
+probe_paths, quick_copy, lab_files), with their shell scripts run for real by /bin/sh."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils.facts.system import service_mgr as ansible_service_mgr
-from ansible_collections.ollama_lab.distributed.plugins.action import layout_facts, probe_paths, quick_copy
+from ansible_collections.ollama_lab.distributed.plugins.action import lab_files, layout_facts, probe_paths, quick_copy
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils import remote_shell
 
 
 def shell(cmd: str, sudoable: bool = True) -> Dict[str, Any]:
@@ -179,8 +180,8 @@ def test_mode_as_yaml_reads_an_unquoted_octal_and_other_options_are_optional(tmp
     dest.chmod(0o640)
     assert make(quick_copy, {"content": "x", "dest": str(dest), "mode": 0o640}).run(task_vars={})["quick"] is True
     assert make(quick_copy, {"content": "x", "dest": str(dest)}).run(task_vars={})["quick"] is True
-    assert quick_copy.wanted_mode("0640") == 0o640 and quick_copy.wanted_mode("u+rw") is None
-    assert quick_copy.wanted_mode(True) is None and quick_copy.wanted_mode(None) is None
+    assert remote_shell.wanted_mode("0640") == 0o640 and remote_shell.wanted_mode("u+rw") is None
+    assert remote_shell.wanted_mode(True) is None and remote_shell.wanted_mode(None) is None
 
 
 def test_a_shell_that_cannot_tell_is_left_to_the_copy_module(tmp_path: Path) -> None:
@@ -188,3 +189,63 @@ def test_a_shell_that_cannot_tell_is_left_to_the_copy_module(tmp_path: Path) -> 
                   lambda cmd, sudoable=True: {"rc": 1, "stdout": "", "stderr": "boom"})
     copies = with_copy(action, {"changed": False})
     assert action.run(task_vars={})["quick"] is False and len(copies) == 1
+
+
+# --- lab_files ------------------------------------------------------------------------------
+
+def lab_tree(tmp_path: Path) -> Dict[str, Any]:
+    """A lab in place: two directories, a file and a kept file, and the arguments that ask for them."""
+    (tmp_path / "lab" / "work").mkdir(parents=True)
+    (tmp_path / "lab").chmod(0o755)
+    (tmp_path / "lab" / "work").chmod(0o755)
+    (tmp_path / "lab" / "lab.env").write_text("TOKEN_FILE=x\n")
+    (tmp_path / "lab" / "lab.env").chmod(0o644)
+    (tmp_path / "lab" / "work" / "mine.yaml").write_text("the student's own edits\n")
+    return {"directories": [dict(path=str(tmp_path / "lab"), mode="0755", **me()),
+                            dict(path=str(tmp_path / "lab" / "work"), mode="0755")],
+            "files": [dict(dest=str(tmp_path / "lab" / "lab.env"), content="TOKEN_FILE=x\n", mode="0644", **me()),
+                      dict(dest=str(tmp_path / "lab" / "work" / "mine.yaml"), content="starter\n", mode="0600",
+                           force="no")]}
+
+
+def test_a_lab_in_place_costs_one_shell_command(tmp_path: Path) -> None:
+    action = make(lab_files, lab_tree(tmp_path))
+    result = action.run(task_vars={})
+    assert result["changed"] is False and result["quick"] is True and result["changed_paths"] == []
+    assert action._low_level_execute_command.call_count == 1 and not action._execute_module.called
+
+
+@pytest.mark.parametrize("change", ["content", "file mode", "directory mode", "owner", "missing directory",
+                                    "directory is a link", "kept file missing", "symbolic mode"])
+def test_anything_not_in_place_is_left_to_the_lab_files_module(tmp_path: Path, change: str) -> None:
+    args = lab_tree(tmp_path)
+    if change == "content":
+        args["files"][0]["content"] = "TOKEN_FILE=y\n"
+    elif change == "file mode":
+        (tmp_path / "lab" / "lab.env").chmod(0o600)
+    elif change == "directory mode":
+        (tmp_path / "lab" / "work").chmod(0o700)
+    elif change == "owner":
+        args["directories"][1]["owner"] = "no-such-owner-x9"
+    elif change == "missing directory":
+        args["directories"].append({"path": str(tmp_path / "lab" / "bin")})
+    elif change == "directory is a link":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "lab" / "bin").symlink_to(tmp_path / "elsewhere")
+        args["directories"].append({"path": str(tmp_path / "lab" / "bin")})
+    elif change == "kept file missing":
+        (tmp_path / "lab" / "work" / "mine.yaml").unlink()
+    else:
+        args["files"][0]["mode"] = "u=rw,go=r"
+    action = make(lab_files, args)
+    action._execute_module.return_value = {"changed": True, "changed_paths": ["x"]}
+    result = action.run(task_vars={"v": 1})
+    assert result["changed"] is True and result["quick"] is False
+    action._execute_module.assert_called_once_with(module_name="ollama_lab.distributed.lab_files",
+                                                   module_args=args, task_vars={"v": 1})
+
+
+def test_a_shell_that_cannot_tell_is_left_to_the_lab_files_module(tmp_path: Path) -> None:
+    action = make(lab_files, lab_tree(tmp_path), lambda cmd, sudoable=True: {"rc": 1, "stdout": "", "stderr": "boom"})
+    action._execute_module.return_value = {"changed": False, "changed_paths": []}
+    assert action.run(task_vars={})["quick"] is False and action._execute_module.call_count == 1
