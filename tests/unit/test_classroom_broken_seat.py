@@ -47,7 +47,7 @@ def test_a_broken_seat_names_every_node_its_step_and_why(tmp_path: Path) -> None
     failures = {failure["host"]: failure for failure in seats[0]["failures"]}
     assert sorted(failures) == ["s01-node1", "s01-node2", "s01-node3"]
     assert failures["s01-node1"]["step"] == "reach"
-    assert failures["s01-node1"]["task"] == "Stop this node when its machine cannot be reached"
+    assert failures["s01-node1"]["task"] == "Stop this node when its machine cannot be reached or it is not a classroom node"
     assert "unreachable" in failures["s01-node1"]["msg"]
     for sibling in ("s01-node2", "s01-node3"):
         assert failures[sibling]["step"] == "prepare"
