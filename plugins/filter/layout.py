@@ -53,12 +53,25 @@ def _address(host: str, hvars: Mapping[str, Any]) -> str:
     return str(hvars.get("ansible_host") or host)
 
 
-def _service_manager(hvars: Mapping[str, Any], wanted: str) -> str:
+def _found_service_manager(hvars: Mapping[str, Any]) -> Any:
+    facts = hvars.get("ansible_facts") or {}
+    return facts.get("service_mgr") or hvars.get("ansible_service_mgr")
+
+
+def _service_manager(hvars: Mapping[str, Any], wanted: str, machine_found: Any = None) -> str:
+    """``wanted`` when it names one; else what the host's facts found, or another node of its
+    machine's (``machine_found``: the layout role looks once per machine)."""
     if wanted in ("systemd", "supervisor"):
         return wanted
-    facts = hvars.get("ansible_facts") or {}
-    found = facts.get("service_mgr") or hvars.get("ansible_service_mgr")
+    found = _found_service_manager(hvars) or machine_found
     return "systemd" if found == "systemd" else "supervisor"
+
+
+def machine_first(hosts: Sequence[str], hostvars: Mapping[str, Any], host: str) -> str:
+    """The first of ``hosts`` on the machine of ``host`` (``host`` itself when none is): the node
+    that looks at the machine for the others (the layout role's service manager lookup)."""
+    mine = _machine(host, hostvars[host])
+    return next((h for h in hosts if h == host or _machine(h, hostvars[h]) == mine), host)
 
 
 def _port(value: Any, variable: str, host: str, problems: list[str]) -> int:
@@ -106,6 +119,11 @@ def node_layout(
         )
     bootstrap_host = bootstraps[0] if bootstraps else cluster_hosts[0]
     one_machine = len({_machine(h, hostvars[h]) for h in cluster_hosts}) == 1
+    # the service manager found on each machine (looked for on one node of it)
+    machine_found: dict[str, Any] = {}
+    for host in cluster_hosts:
+        if _found_service_manager(hostvars[host]):
+            machine_found.setdefault(_machine(host, hostvars[host]), _found_service_manager(hostvars[host]))
 
     for index, host in enumerate(cluster_hosts):
         hvars = hostvars[host]
@@ -167,7 +185,7 @@ def node_layout(
                             else "layout_bind_address" if loopback_only else "ansible_host"),
             },
             "expected_size": len(cluster_hosts),
-            "service_manager": _service_manager(hvars, str(setting["service_manager"])),
+            "service_manager": _service_manager(hvars, str(setting["service_manager"]), machine_found.get(machine)),
             "config_file": f"{setting['config_dir']}/{node_id}.yaml",
             "node_root": node_root,
             "data_dir": f"{node_root}/data",
@@ -206,4 +224,4 @@ class FilterModule:
     """The layout filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"node_layout": node_layout}
+        return {"node_layout": node_layout, "machine_first": machine_first}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ollama_lab.distributed.plugins.filter.layout import node_layout
+from ansible_collections.ollama_lab.distributed.plugins.filter.layout import machine_first, node_layout
 
 DEFAULTS = {
     "api_port_base": 8080, "web_port_offset": 1, "p2p_port_base": 4001, "port_step": 2,
@@ -135,3 +135,23 @@ def test_layout_bootstrap_that_is_no_boolean_is_refused_by_name() -> None:
     problems = node_layout(hv, list(hv), DEFAULTS)["problems"]
     assert len(problems) == 1
     assert problems[0].startswith('node2: layout_bootstrap: found "maybe", need true or false')
+
+
+def test_the_service_manager_found_on_one_node_is_its_machines() -> None:
+    # the layout role looked on the first node of each machine only
+    hv = {"a1": {"ansible_host": "10.0.0.1", "ansible_facts": {"service_mgr": "systemd"}},
+          "a2": {"ansible_host": "10.0.0.1"},
+          "b1": {"ansible_host": "10.0.0.2"}}
+    nodes = node_layout(hv, ["a1", "a2", "b1"], DEFAULTS)["nodes"]
+    assert nodes["a2"]["service_manager"] == "systemd" and nodes["a2"]["service_name"].endswith(".service")
+    assert nodes["b1"]["service_manager"] == "supervisor"  # nothing found on its machine
+
+
+def test_machine_first_is_the_first_of_the_hosts_on_the_same_machine() -> None:
+    hv = {"a1": {"ansible_host": "10.0.0.1"}, "b1": {"ansible_host": "10.0.0.2"},
+          "a2": {"ansible_host": "10.0.0.1"}, "c1": {"layout_machine": "10.0.0.1"}, "l1": {"ansible_connection": "local"}}
+    assert machine_first(["b1", "a1", "a2", "c1"], hv, "a2") == "a1"
+    assert machine_first(["b1", "a1", "a2", "c1"], hv, "c1") == "a1"  # layout_machine names the machine
+    assert machine_first(["a2", "a1"], hv, "a1") == "a2"
+    assert machine_first(["b1"], hv, "a1") == "a1"  # none of them on its machine: itself
+    assert machine_first(["l1", "a1"], hv, "l1") == "l1"
