@@ -43,7 +43,7 @@ def in_place(args: Dict[str, Any], lines: List[str]) -> bool:
 
 
 class ActionModule(ActionBase):
-    """Confirm a file in place with one shell command, else copy it with ansible.builtin.copy."""
+    """Confirm a file in place with one shell command, else write it with one lab_files module run."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -60,11 +60,9 @@ class ActionModule(ActionBase):
         if lines and in_place(args, lines):
             result.update(changed=False, dest=args["dest"], quick=True)
             return result
-        copy_task = self._task.copy()
-        copy_task.args = {key: value for key, value in args.items() if value is not None}
-        copy = self._shared_loader_obj.action_loader.get(
-            "ansible.legacy.copy", task=copy_task, connection=self._connection, play_context=self._play_context,
-            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
-        result.update(copy.run(task_vars=task_vars))
+        spec = {key: value for key, value in args.items() if value is not None}
+        result.update(self._execute_module(module_name="ollama_lab.distributed.lab_files",
+                                           module_args={"files": [spec]}, task_vars=task_vars))
+        result["dest"] = args["dest"]
         result["quick"] = False
         return result

@@ -85,6 +85,13 @@ options:
         description: Replace an existing file whose content differs; false leaves an existing file alone.
         type: bool
         default: true
+      validate:
+        description:
+          - Command that checks the new content before it replaces the file, with C(%s) for the path of
+            a temporary file holding it (in the file's directory), as in M(ansible.builtin.copy). Runs
+            only when the content changes, not in check mode; the module fails with the command's
+            output when it does not exit 0, and the file is left as it was.
+        type: str
 '''
 
 EXAMPLES = r'''
@@ -145,9 +152,27 @@ def _directory(module: AnsibleModule, spec: dict) -> bool:
     return module.set_fs_attributes_if_different(_attrs(module, path, spec), created)
 
 
+def _check(module: AnsibleModule, spec: dict, tmp: str) -> None:
+    """Run the file's validate command on ``tmp``; fail (removing it) when it does not exit 0."""
+    command = spec.get("validate")
+    if not command:
+        return
+    if "%s" not in command:
+        os.unlink(tmp)
+        module.fail_json(msg="validate of %s must contain %%s (the path of the new content), found %r"
+                         % (spec["dest"], command))
+    rc, out, err = module.run_command(command % tmp)
+    if rc != 0:
+        os.unlink(tmp)
+        module.fail_json(msg="failed to validate the new content of %s" % spec["dest"], exit_status=rc,
+                         stdout=out, stderr=err)
+
+
 def _file(module: AnsibleModule, spec: dict, diffs: list) -> bool:
     dest = spec["dest"]
     want = to_bytes(spec["content"], errors="surrogate_or_strict")
+    if not os.path.isdir(os.path.dirname(dest)) and not module.check_mode:
+        module.fail_json(msg="Destination directory %s does not exist" % os.path.dirname(dest))
     have = _read(dest)
     if have is not None and not spec["force"]:
         return False
@@ -163,6 +188,7 @@ def _file(module: AnsibleModule, spec: dict, diffs: list) -> bool:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".lab_files.")
         with os.fdopen(fd, "wb") as handle:
             handle.write(want)
+        _check(module, spec, tmp)
         module.atomic_move(tmp, dest)
     return module.set_fs_attributes_if_different(_attrs(module, dest, spec), replace)
 
@@ -176,7 +202,8 @@ def main() -> None:
             "files": {"type": "list", "elements": "dict", "default": [],
                       "options": dict(attrs, dest={"type": "path", "required": True},
                                       content={"type": "str", "required": True},
-                                      force={"type": "bool", "default": True})},
+                                      force={"type": "bool", "default": True},
+                                      validate={"type": "str"})},
         },
         supports_check_mode=True,
     )

@@ -14,11 +14,12 @@ module: quick_copy
 short_description: Write a file from content, finding a file already in place with one shell command
 version_added: 0.2.0
 description:
-  - M(ansible.builtin.copy) with O(content), for files that are usually already in place (a warm run).
+  - Like M(ansible.builtin.copy) with O(content), for files that are usually already in place (a warm run).
   - First one POSIX shell command on the host reads the file's mode, owner, group and SHA-1. When
     they are what is asked for, the task reports ok and nothing else runs. Otherwise (or when the
-    shell cannot tell) M(ansible.builtin.copy) runs with the same options, with everything it does -
-    O(validate) before the file is replaced, check mode, C(--diff), the changed status.
+    shell cannot tell) M(ollama_lab.distributed.lab_files) writes it in one module run with the same
+    options - O(validate) before the file is replaced, check mode, C(--diff), the changed status
+    (M(ansible.builtin.copy) would take three round trips, a stat, the transfer and its module).
   - The quick look returns neither the content nor its checksum; with C(no_log) on the task, a file
     with secrets stays out of every log.
 author:
@@ -28,10 +29,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The quick look only reads; when the file is not in place, M(ansible.builtin.copy) runs in check mode.
+    details: The quick look only reads; when the file is not in place, M(ollama_lab.distributed.lab_files) runs in check mode.
   diff_mode:
     support: full
-    details: From M(ansible.builtin.copy) when the file is not in place; none when it is.
+    details: From M(ollama_lab.distributed.lab_files) when the file is not in place; none when it is.
   platform:
     platforms: posix
 options:
@@ -52,17 +53,19 @@ options:
   mode:
     description:
       - Permissions, best as a quoted octal string such as V("0640"). A symbolic mode is left to
-        M(ansible.builtin.copy) on every run (no quick look).
+        the module on every run (no quick look).
     type: raw
   validate:
     description:
       - Command that checks the new content before it replaces the file, with C(%s) for its path,
-        as in M(ansible.builtin.copy). Runs only when the file changes.
+        as in M(ansible.builtin.copy). Runs only when the content changes; when it fails, the task fails
+        with its C(stdout) and C(stderr) and the file is left as it was.
     type: str
 notes:
   - An action plugin; the module file only documents it.
 seealso:
   - module: ansible.builtin.copy
+  - module: ollama_lab.distributed.lab_files
 '''
 
 EXAMPLES = r'''
@@ -80,7 +83,7 @@ EXAMPLES = r'''
 RETURN = r'''
 quick:
   description: True when the quick look found the file in place and nothing else ran; false when
-    M(ansible.builtin.copy) ran (its return values are then returned too).
+    M(ollama_lab.distributed.lab_files) ran (its return values, C(changed_paths), are then returned too).
   returned: always
   type: bool
   sample: true

@@ -122,17 +122,16 @@ def me() -> Dict[str, str]:
     return {"owner": pwd.getpwuid(os.getuid()).pw_name, "group": grp.getgrgid(os.getgid()).gr_name}
 
 
-def with_copy(action: Any, answer: Dict[str, Any]) -> List[Any]:
-    """Make the action's ansible.legacy.copy a recorder; returns the tasks it was given."""
-    tasks: List[Any] = []
+def with_write(action: Any, answer: Dict[str, Any]) -> List[Any]:
+    """Make the action's module run (lab_files) a recorder; returns the module arguments it was given."""
+    calls: List[Any] = []
 
-    def get(name: str, task: Any, **_: Any) -> Any:
-        assert name == "ansible.legacy.copy"
-        tasks.append(task)
-        return mock.MagicMock(run=mock.MagicMock(return_value=dict(answer)))
-    action._shared_loader_obj = mock.MagicMock()
-    action._shared_loader_obj.action_loader.get.side_effect = get
-    return tasks
+    def run(module_name: str, module_args: Dict[str, Any], task_vars: Any) -> Dict[str, Any]:
+        assert module_name == "ollama_lab.distributed.lab_files"
+        calls.append(module_args)
+        return dict(answer)
+    action._execute_module = mock.MagicMock(side_effect=run)
+    return calls
 
 
 def test_a_file_in_place_costs_one_shell_command(tmp_path: Path) -> None:
@@ -140,15 +139,15 @@ def test_a_file_in_place_costs_one_shell_command(tmp_path: Path) -> None:
     dest.write_text("secret: s3cr3t\n")
     dest.chmod(0o640)
     action = make(quick_copy, dict(content="secret: s3cr3t\n", dest=str(dest), mode="0640", **me()))
-    copies = with_copy(action, {"changed": True})
+    writes = with_write(action, {"changed": True})
     result = action.run(task_vars={})
-    assert result == {"changed": False, "dest": str(dest), "quick": True} and copies == []
+    assert result == {"changed": False, "dest": str(dest), "quick": True} and writes == []
     # neither the content nor its checksum comes back
     assert "s3cr3t" not in repr(result) and hashlib.sha1(b"secret: s3cr3t\n").hexdigest() not in repr(result)
 
 
 @pytest.mark.parametrize("change", ["content", "mode", "owner", "missing", "symbolic mode", "link"])
-def test_anything_not_in_place_is_left_to_the_copy_module(tmp_path: Path, change: str) -> None:
+def test_anything_not_in_place_is_written_by_one_lab_files_run(tmp_path: Path, change: str) -> None:
     dest = tmp_path / "node1.yaml"
     dest.write_text("a: 1\n")
     dest.chmod(0o600)
@@ -168,10 +167,10 @@ def test_anything_not_in_place_is_left_to_the_copy_module(tmp_path: Path, change
         dest.unlink()
         dest.symlink_to(tmp_path / "real")
     action = make(quick_copy, dict(args))
-    copies = with_copy(action, {"changed": True, "dest": str(dest)})
+    writes = with_write(action, {"changed": True, "changed_paths": [str(dest)]})
     result = action.run(task_vars={})
-    assert result["changed"] is True and result["quick"] is False
-    assert [t.args for t in copies] == [args]
+    assert result["changed"] is True and result["quick"] is False and result["dest"] == str(dest)
+    assert writes == [{"files": [args]}]
 
 
 def test_mode_as_yaml_reads_an_unquoted_octal_and_other_options_are_optional(tmp_path: Path) -> None:
@@ -184,11 +183,11 @@ def test_mode_as_yaml_reads_an_unquoted_octal_and_other_options_are_optional(tmp
     assert remote_shell.wanted_mode(True) is None and remote_shell.wanted_mode(None) is None
 
 
-def test_a_shell_that_cannot_tell_is_left_to_the_copy_module(tmp_path: Path) -> None:
+def test_a_shell_that_cannot_tell_is_left_to_the_module(tmp_path: Path) -> None:
     action = make(quick_copy, {"content": "x", "dest": str(tmp_path / "f")},
                   lambda cmd, sudoable=True: {"rc": 1, "stdout": "", "stderr": "boom"})
-    copies = with_copy(action, {"changed": False})
-    assert action.run(task_vars={})["quick"] is False and len(copies) == 1
+    writes = with_write(action, {"changed": False})
+    assert action.run(task_vars={})["quick"] is False and len(writes) == 1
 
 
 # --- lab_files ------------------------------------------------------------------------------

@@ -61,3 +61,25 @@ def test_check_mode_reports_and_writes_nothing(tmp_path: Path, run_module) -> No
     preview = run_module(lab_files, _args(tmp_path, env="export A=3\n"), check_mode=True)
     assert preview["changed_paths"] == [str(tmp_path / "lab" / "lab.env")]
     assert (tmp_path / "lab" / "lab.env").read_text() == "export A=1\n"
+
+
+def test_validate_checks_the_new_content_before_it_replaces_the_file(tmp_path: Path, run_module) -> None:
+    dest = tmp_path / "node1.yaml"
+    dest.write_text("good: 1\n")
+    check = "grep -q good %s"
+    bad = run_module(lab_files, {"files": [{"dest": str(dest), "content": "bad: 1\n", "mode": "0640", "validate": check}]})
+    assert bad.failed and bad["msg"] == "failed to validate the new content of %s" % dest and bad["exit_status"] == 1
+    assert dest.read_text() == "good: 1\n" and sorted(p.name for p in tmp_path.iterdir()) == ["node1.yaml"]
+    good = run_module(lab_files, {"files": [{"dest": str(dest), "content": "good: 2\n", "mode": "0640", "validate": check}]})
+    assert not good.failed and good["changed"] is True and dest.read_text() == "good: 2\n" and _mode(dest) == "0o640"
+    # unchanged content: the command does not run (it would fail here)
+    same = run_module(lab_files, {"files": [{"dest": str(dest), "content": "good: 2\n", "validate": "false %s"}]})
+    assert not same.failed and same["changed"] is False
+
+
+def test_validate_needs_the_placeholder_and_the_directory_must_exist(tmp_path: Path, run_module) -> None:
+    run = run_module(lab_files, {"files": [{"dest": str(tmp_path / "f"), "content": "x", "validate": "true"}]})
+    assert run.failed and "must contain %s" in run["msg"] and not (tmp_path / "f").exists()
+    assert list(tmp_path.iterdir()) == []
+    run = run_module(lab_files, {"files": [{"dest": str(tmp_path / "no" / "f"), "content": "x"}]})
+    assert run.failed and run["msg"] == "Destination directory %s does not exist" % (tmp_path / "no")
