@@ -31,6 +31,23 @@ PLAYBOOK = """
         name: ollama_lab.distributed.layout
     - name: Read the install role's names
       ansible.builtin.include_vars: "{{ install_vars }}"
+    - name: Fail a run_once block twice and rescue it (as install's archive.yml under a caller's rescue)
+      when: rescued_run_once
+      block:
+        - name: The run_once block
+          run_once: true
+          block:
+            - name: Fail once
+              ansible.builtin.fail:
+                msg: first
+          rescue:
+            - name: Fail again, naming the setting
+              ansible.builtin.fail:
+                msg: second
+      rescue:
+        - name: The caller's rescue
+          ansible.builtin.debug:
+            var: ansible_play_batch
     - name: Stand in for the reader's look (fails on the hosts in fail_readers)
       ansible.builtin.command:
         argv: [cat, "{{ answer_file }}"]
@@ -55,7 +72,8 @@ PLAYBOOK = """
 """
 
 
-def run(tmp_path: Path, answer: Dict[str, Any], fail_readers: list) -> Dict[str, Dict[str, Any]]:
+def run(tmp_path: Path, answer: Dict[str, Any], fail_readers: list,
+        rescued_run_once: bool = False) -> Dict[str, Dict[str, Any]]:
     (tmp_path / "answer.json").write_text(json.dumps(answer))
     common = {"layout_service_manager": "supervisor", "layout_config_dir": str(tmp_path / "etc"),
               "layout_data_root": str(tmp_path / "data"), "layout_log_dir": str(tmp_path / "log")}
@@ -63,7 +81,7 @@ def run(tmp_path: Path, answer: Dict[str, Any], fail_readers: list) -> Dict[str,
     inventory.write_text(yaml.safe_dump({"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                  "install_vars": str(VARS), "answer_file": str(tmp_path / "answer.json"),
-                 "result_dir": str(tmp_path), "fail_readers": fail_readers, "install_user": "u",
+                 "result_dir": str(tmp_path), "fail_readers": fail_readers, "rescued_run_once": rescued_run_once, "install_user": "u",
                  "install_group": "g", **common},
         "children": {
             # cluster B is listed first: its first node is the machine's primary for the whole play
@@ -105,3 +123,12 @@ def test_a_failed_reader_sends_its_siblings_to_the_install_steps(tmp_path: Path,
     assert found["a2"]["reader"] == "a2" and found["a2"]["apply"] is True
     assert found["a2"]["systemd_version"] == 0
     assert found["a3"]["apply"] is False
+
+
+def test_a_node_left_out_of_the_batch_after_a_rescue_reads_for_itself(tmp_path: Path) -> None:
+    """A run_once failure (on b1) that is rescued leaves a1..a3 out of ansible_play_batch: each then
+    reads alone instead of failing on an empty list, and still decides on an answer."""
+    answer = {"nodes": {h: {"in_place": True, "definition": "wanted"} for h in ("a1", "a2", "a3", "b1")}}
+    found = run(tmp_path, answer, [], rescued_run_once=True)
+    assert {h: f["reader"] for h, f in found.items()} == {"a1": "a1", "a2": "a2", "a3": "a3", "b1": "b1"}
+    assert not any(f["apply"] for f in found.values())
