@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Is a node's install in place? One read-only look, for the install role's warm path.
 
-The install role asks this once per node before it does anything on the host:
-when the account, the directories, the binary of the wanted version and build,
-the stable link and the service definition are all as wanted, the role's
+The install role asks this once per machine and cluster, for every node of
+the cluster on that machine, before it does anything there: when the
+account, the directories, the binary of the wanted version and build, the
+stable link and the service definitions are all as wanted, the role's
 install steps (toolchain, build or push, user, directories, unit or program)
 are skipped whole. Any doubt (a file that cannot be read, a ref that cannot be
 resolved) counts as "not in place": the install steps then decide, as on a
@@ -24,7 +25,7 @@ import os
 import pwd
 import re
 import stat
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import same_version
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.service import NodeService
@@ -165,8 +166,20 @@ def systemd_version(run: Runner) -> Optional[int]:
     return int(found.group(0)) if found else None
 
 
-def look(run: Runner, params: Mapping[str, Any]) -> Dict[str, Any]:
-    """Everything the install role would make sure of, looked at; ``differences`` says what is not in place."""
+def look_service(run: Runner, service: Mapping[str, str]) -> Tuple[Optional[str], List[str]]:
+    """The service's definition file (None when missing) and what is not in place about the service."""
+    definition = read_definition(service['definition'])
+    differences = [] if definition is not None else ['%s is missing' % service['definition']]
+    state = NodeService(run, service['manager'], service['name']).query()
+    if not state.defined:
+        differences.append('%s is not known to %s (%s)' % (service['name'], service['manager'], state.detail))
+    elif service['manager'] == 'systemd' and not state.enabled:
+        differences.append('%s is not enabled' % service['name'])
+    return definition, differences
+
+
+def look_machine(run: Runner, params: Mapping[str, Any]) -> List[str]:
+    """What is not in place of the machine's part: account, directories, binary, build, link."""
     differences: List[str] = check_accounts(params.get('user'), params.get('group'))
     for spec in params.get('directories') or []:
         differences.append(check_directory(spec) or '')
@@ -177,19 +190,45 @@ def look(run: Runner, params: Mapping[str, Any]) -> Dict[str, Any]:
         differences.append(check_build_info(run, info['path'], info['content'], info.get('source')) or '')
     if params.get('link'):
         differences.append(check_link(params['link']['path'], params['link']['target']) or '')
+    return [d for d in differences if d]
+
+
+def look_node(run: Runner, node: Mapping[str, Any]) -> Tuple[Optional[str], List[str]]:
+    """One node's own part (its directories and its service): the definition and what is not in place."""
+    differences = [d for d in (check_directory(spec) for spec in node.get('directories') or []) if d]
+    if not node.get('service'):
+        return None, differences
+    definition, found = look_service(run, node['service'])
+    return definition, differences + found
+
+
+def look(run: Runner, params: Mapping[str, Any]) -> Dict[str, Any]:
+    """Everything the install role would make sure of, looked at; ``differences`` says what is not in place.
+
+    The machine's part (account, ``directories``, binary, build, link) is looked at once. ``service``
+    is one node's service; ``nodes`` (host, directories, service) are the own parts of several nodes
+    of the machine, each answered under ``nodes[host]`` with the machine's differences included, so
+    that every node decides from its own entry.
+    """
+    machine = look_machine(run, params)
+    differences = list(machine)
+    managers: Set[str] = set()
     result: Dict[str, Any] = dict(definition=None, systemd_version=None)
     service = params.get('service')
     if service:
-        result['definition'] = read_definition(service['definition'])
-        if result['definition'] is None:
-            differences.append('%s is missing' % service['definition'])
-        state = NodeService(run, service['manager'], service['name']).query()
-        if not state.defined:
-            differences.append('%s is not known to %s (%s)' % (service['name'], service['manager'], state.detail))
-        elif service['manager'] == 'systemd' and not state.enabled:
-            differences.append('%s is not enabled' % service['name'])
-        if service['manager'] == 'systemd':
-            result['systemd_version'] = systemd_version(run)
-    result['differences'] = [d for d in differences if d]
-    result['in_place'] = not result['differences']
+        result['definition'], found = look_service(run, service)
+        differences.extend(found)
+        managers.add(service['manager'])
+    if params.get('nodes') is not None:
+        result['nodes'] = {}
+        for node in params['nodes']:
+            definition, own = look_node(run, node)
+            differences.extend(own)
+            managers.update([node['service']['manager']] if node.get('service') else [])
+            result['nodes'][node['host']] = dict(in_place=not (machine or own), differences=machine + own,
+                                                 definition=definition)
+    if 'systemd' in managers:
+        result['systemd_version'] = systemd_version(run)
+    result['differences'] = differences
+    result['in_place'] = not differences
     return result

@@ -215,3 +215,88 @@ def test_a_fresh_machine_without_its_service_manager_is_not_in_place(
                                                       definition=str(tmp_path / 'n1.conf'))))
     assert res.rc == 0 and res.result['in_place'] is False
     assert any('not known to %s' % manager in d for d in res.result['differences']), res.result['differences']
+
+
+def _node(tmp_path: Path, host: str, manager: str = 'supervisor') -> Dict:
+    root = tmp_path / host
+    root.mkdir(mode=0o750, exist_ok=True)
+    root.chmod(0o750)
+    definition = tmp_path / ('%s.conf' % host)
+    definition.write_text('[program:ollama-distributed-%s]\n' % host)
+    return dict(host=host, directories=[dict(path=str(root), owner=ME, group=MY_GROUP, mode='0750')],
+                service=dict(name='ollama-distributed-%s' % host, manager=manager, definition=str(definition)))
+
+
+def supervisor_knows_all(argv: List[str]) -> Tuple[int, str, str]:
+    """supervisorctl status <name>: every program known, stopped."""
+    assert argv[:2] == ['supervisorctl', 'status'], argv
+    return 3, '%s   STOPPED   Not started\n' % argv[2], ''
+
+
+def test_several_nodes_are_answered_each_with_the_machine_looked_at_once(tmp_path: Path) -> None:
+    binary = tmp_path / 'ollama-distributed'
+    binary.write_text('#!/bin/sh\necho "ollama-distributed version 0.1.0"\n')
+    binary.chmod(0o755)
+    calls: List[List[str]] = []
+
+    def run(argv: List[str]) -> Tuple[int, str, str]:
+        calls.append(argv)
+        return real_run(argv) if argv[0] == str(binary) else supervisor_knows_all(argv)
+
+    nodes = [_node(tmp_path, 'n1'), _node(tmp_path, 'n2'), _node(tmp_path, 'n3')]
+    found = st.look(run, dict(user=ME, group=MY_GROUP, binary=str(binary), version='0.1.0', nodes=nodes))
+    assert found['in_place'] is True and found['differences'] == []
+    assert found['definition'] is None and found['systemd_version'] is None
+    assert found['nodes'] == {h: dict(in_place=True, differences=[], definition='[program:ollama-distributed-%s]\n' % h)
+                              for h in ('n1', 'n2', 'n3')}
+    assert [c[0] for c in calls].count(str(binary)) == 1  # the machine's binary asked once
+    assert [c[1] for c in calls if c[0] == 'supervisorctl'] == ['status'] * 3  # every node's service
+
+
+def test_a_node_answer_holds_its_own_and_its_machines_differences(tmp_path: Path) -> None:
+    n1, n2 = _node(tmp_path, 'n1'), _node(tmp_path, 'n2')
+    (tmp_path / 'n2').rmdir()
+    run = supervisor_knows_all
+    found = st.look(run, dict(nodes=[n1, n2]))
+    assert found['nodes']['n1']['in_place'] is True
+    assert found['nodes']['n2'] == dict(in_place=False, differences=[f'{tmp_path}/n2 is missing'],
+                                        definition='[program:ollama-distributed-n2]\n')
+    assert found['in_place'] is False and found['differences'] == [f'{tmp_path}/n2 is missing']
+    # a machine difference (the link) is every node's: each takes the install steps (and restarts)
+    found = st.look(run, dict(link=dict(path=str(tmp_path / 'l'), target='/x'), nodes=[n1]))
+    assert found['nodes']['n1'] == dict(in_place=False, differences=[f'{tmp_path}/l is not a link'],
+                                        definition='[program:ollama-distributed-n1]\n')
+
+
+def test_a_missing_definition_or_unknown_service_is_the_nodes_own(tmp_path: Path) -> None:
+    n1 = _node(tmp_path, 'n1')
+    Path(n1['service']['definition']).unlink()
+    found = st.look(Scripted({'supervisorctl status': (4, 'n1: ERROR (no such process)\n', '')}), dict(nodes=[n1]))
+    assert found['nodes']['n1']['definition'] is None
+    assert len(found['nodes']['n1']['differences']) == 2, found['nodes']['n1']['differences']
+    assert 'not known to supervisor' in found['nodes']['n1']['differences'][1]
+
+
+def test_nodes_under_systemd_read_the_version_once(tmp_path: Path) -> None:
+    show = 'LoadState=loaded\nActiveState=inactive\nSubState=dead\nUnitFileState=enabled\n'
+    run = Scripted({'systemctl show': (0, show, ''),
+                    'systemctl --version': (0, 'systemd 247 (247.3-7)\n', '')})
+    found = st.look(run, dict(nodes=[_node(tmp_path, 'n1', 'systemd'), _node(tmp_path, 'n2', 'systemd')]))
+    assert found['systemd_version'] == 247 and found['in_place'] is True
+    assert run.calls.count(['systemctl', '--version']) == 1
+
+
+def test_the_module_takes_nodes_and_refuses_a_host_twice(tmp_path: Path, run_module, monkeypatch) -> None:
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.ollama_lab.distributed.plugins.modules import install_check
+
+    real = AnsibleModule.get_bin_path
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
+                        lambda self, name, *a, **kw: None if name == 'supervisorctl' else real(self, name, *a, **kw))
+    n1 = _node(tmp_path, 'n1')
+    res = run_module(install_check, dict(user=ME, nodes=[n1, dict(host='n2')]), check_mode=True)
+    assert res.rc == 0 and res.result['changed'] is False
+    assert res.result['nodes']['n2'] == dict(in_place=True, differences=[], definition=None)
+    assert res.result['nodes']['n1']['in_place'] is False  # supervisorctl missing: not known
+    twice = run_module(install_check, dict(nodes=[n1, dict(host='n1')]))
+    assert twice.rc == 1 and 'n1 more than once' in twice.result['msg']
