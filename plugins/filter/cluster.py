@@ -5,7 +5,7 @@
 Each node of the play registers what it read: ``_cluster_seen`` (the
 ``cluster_info`` result, failed or not) and, where the role read or drove the
 service, ``_cluster_service`` (a skipped reading is no reading). The first
-reading of a run is taken once per machine (``cluster_machine_reads``): one
+reading of a run is taken once per machine (``machine_nodes``): one
 node reads the others of its machine too, and their readings are under
 ``readings`` of its ``_cluster_seen``. ``cluster_report`` turns those into one
 view per node, the summary lines the role prints, the lines a failure names,
@@ -154,24 +154,6 @@ def _hostvars(hostvars: Mapping[str, Any], host: str) -> Mapping[str, Any]:
         return {}
 
 
-def cluster_machine_reads(cluster: Sequence[Mapping[str, Any]], host: str,
-                          play_hosts: Sequence[str]) -> dict[str, Any]:
-    """Who reads the nodes of ``host``'s machine: the first of them still in the play.
-
-    ``reader``: whether ``host`` is that node; ``others``: when it is, the other nodes of its
-    cluster on its machine still in the play, host to local API URL (``cluster_info`` also_read).
-    """
-    if not isinstance(cluster, Sequence) or not all(isinstance(n, Mapping) and "host" in n for n in cluster):
-        raise AnsibleFilterError("cluster_machine_reads: expected layout_cluster, a list of layout nodes")
-    mine = next((n for n in cluster if n["host"] == host), None)
-    if mine is None:
-        raise AnsibleFilterError("cluster_machine_reads: %s is not a node of this cluster" % host)
-    here = [n for n in cluster if n["host"] in play_hosts and n.get("machine") == mine.get("machine")]
-    if not here or here[0]["host"] != host:
-        return dict(reader=False, others={})
-    return dict(reader=True, others={n["host"]: n.get("local_url", "") for n in here[1:]})
-
-
 def cluster_all_running(cluster: Sequence[Mapping[str, Any]], hostvars: Mapping[str, Any]) -> bool:
     """Whether every node's service ran before this run touched it (check mode can only wait for those)."""
     for node in cluster:
@@ -188,5 +170,4 @@ class FilterModule:
     """The cluster role's filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"cluster_report": cluster_report, "cluster_all_running": cluster_all_running,
-                "cluster_machine_reads": cluster_machine_reads}
+        return {"cluster_report": cluster_report, "cluster_all_running": cluster_all_running}

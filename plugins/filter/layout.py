@@ -220,8 +220,21 @@ def node_layout(
     return {"nodes": nodes, "problems": problems}
 
 
+def machine_nodes(cluster: Sequence[Mapping[str, Any]], host: str, play_hosts: Sequence[str]) -> list[Any]:
+    """The layout nodes of ``cluster`` (``layout_cluster``) on the machine of ``host`` that are still in
+    the play, in order; ``host`` always counts (Ansible may leave it out of ``play_hosts`` after a
+    rescued failure). The first of them looks at the machine for the others."""
+    if not isinstance(cluster, Sequence) or not all(isinstance(n, Mapping) and "host" in n for n in cluster):
+        raise AnsibleFilterError("machine_nodes: expected layout_cluster, a list of layout nodes")
+    mine = next((n for n in cluster if n["host"] == host), None)
+    if mine is None:
+        raise AnsibleFilterError(f"machine_nodes: {host} is not a node of this cluster")
+    return [n for n in cluster
+            if n.get("machine") == mine.get("machine") and (n["host"] == host or n["host"] in play_hosts)]
+
+
 class FilterModule:
     """The layout filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"node_layout": node_layout, "machine_first": machine_first}
+        return {"node_layout": node_layout, "machine_first": machine_first, "machine_nodes": machine_nodes}

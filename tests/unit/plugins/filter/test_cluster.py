@@ -1,13 +1,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the cluster role's filters (cluster_report, cluster_all_running, cluster_machine_reads)."""
+"""Unit tests for the cluster role's filters (cluster_report, cluster_all_running)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ollama_lab.distributed.plugins.filter.cluster import (
-    cluster_all_running, cluster_machine_reads, cluster_report)
+from ansible_collections.ollama_lab.distributed.plugins.filter.cluster import cluster_all_running, cluster_report
 
 
 def node(i: int, bootstrap: bool = False) -> dict:
@@ -110,26 +109,6 @@ def test_all_running_reads_the_service_each_node_registered() -> None:
 def test_bad_input_is_named() -> None:
     with pytest.raises(AnsibleFilterError, match="layout_cluster"):
         cluster_report([{"id": "x"}], {})
-
-
-def on(machine: str, *nodes: dict) -> list:
-    return [dict(n, machine=machine) for n in nodes]
-
-
-def test_the_first_node_of_a_machine_in_the_play_reads_the_others() -> None:
-    cluster = on("lab", node(1, True), node(2), node(3))
-    play = ["node1", "node2", "node3"]
-    assert cluster_machine_reads(cluster, "node1", play) == {
-        "reader": True, "others": {"node2": "http://127.0.0.1:8082", "node3": "http://127.0.0.1:8084"}}
-    assert cluster_machine_reads(cluster, "node2", play) == {"reader": False, "others": {}}
-    # the first node failed earlier: the next one still in the play reads, and only the nodes in it
-    assert cluster_machine_reads(cluster, "node2", ["node2", "node3"]) == {
-        "reader": True, "others": {"node3": "http://127.0.0.1:8084"}}
-    # one node per machine: each reads itself
-    apart = on("a", node(1, True)) + on("b", node(2)) + on("c", node(3))
-    assert all(cluster_machine_reads(apart, h, play) == {"reader": True, "others": {}} for h in play)
-    with pytest.raises(AnsibleFilterError, match="not a node of this cluster"):
-        cluster_machine_reads(cluster, "node9", play)
 
 
 def test_nodes_take_the_readings_of_their_machine_reader() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ollama_lab.distributed.plugins.filter.layout import machine_first, node_layout
+from ansible_collections.ollama_lab.distributed.plugins.filter.layout import machine_first, machine_nodes, node_layout
 
 DEFAULTS = {
     "api_port_base": 8080, "web_port_offset": 1, "p2p_port_base": 4001, "port_step": 2,
@@ -155,3 +155,19 @@ def test_machine_first_is_the_first_of_the_hosts_on_the_same_machine() -> None:
     assert machine_first(["a2", "a1"], hv, "a1") == "a2"
     assert machine_first(["b1"], hv, "a1") == "a1"  # none of them on its machine: itself
     assert machine_first(["l1", "a1"], hv, "l1") == "l1"
+
+
+def test_machine_nodes_are_the_nodes_of_the_machine_still_in_the_play() -> None:
+    cluster = [{"host": "a1", "machine": "m1"}, {"host": "b1", "machine": "m2"},
+               {"host": "a2", "machine": "m1"}, {"host": "a3", "machine": "m1"}]
+    play = ["a1", "b1", "a2", "a3"]
+    assert [n["host"] for n in machine_nodes(cluster, "a2", play)] == ["a1", "a2", "a3"]
+    assert [n["host"] for n in machine_nodes(cluster, "b1", play)] == ["b1"]
+    # the first node failed earlier: the next one still in the play looks for the machine
+    assert [n["host"] for n in machine_nodes(cluster, "a3", ["a2", "a3"])] == ["a2", "a3"]
+    # the host always counts, also when Ansible left it out of the play's hosts
+    assert [n["host"] for n in machine_nodes(cluster, "a3", [])] == ["a3"]
+    with pytest.raises(AnsibleFilterError, match="not a node of this cluster"):
+        machine_nodes(cluster, "z9", play)
+    with pytest.raises(AnsibleFilterError, match="layout_cluster"):
+        machine_nodes([{"id": "x"}], "x", play)
