@@ -166,8 +166,9 @@ def systemd_version(run: Runner) -> Optional[int]:
     return int(found.group(0)) if found else None
 
 
-def look_service(run: Runner, service: Mapping[str, str]) -> Tuple[Optional[str], List[str]]:
-    """The service's definition file (None when missing) and what is not in place about the service."""
+def look_service(run: Runner, service: Mapping[str, str]) -> Tuple[Optional[str], List[str], bool]:
+    """The service's definition file (None when missing), what is not in place about the service, and
+    whether it runs."""
     definition = read_definition(service['definition'])
     differences = [] if definition is not None else ['%s is missing' % service['definition']]
     state = NodeService(run, service['manager'], service['name']).query()
@@ -175,7 +176,7 @@ def look_service(run: Runner, service: Mapping[str, str]) -> Tuple[Optional[str]
         differences.append('%s is not known to %s (%s)' % (service['name'], service['manager'], state.detail))
     elif service['manager'] == 'systemd' and not state.enabled:
         differences.append('%s is not enabled' % service['name'])
-    return definition, differences
+    return definition, differences, state.running
 
 
 def look_machine(run: Runner, params: Mapping[str, Any]) -> List[str]:
@@ -193,13 +194,14 @@ def look_machine(run: Runner, params: Mapping[str, Any]) -> List[str]:
     return [d for d in differences if d]
 
 
-def look_node(run: Runner, node: Mapping[str, Any]) -> Tuple[Optional[str], List[str]]:
-    """One node's own part (its directories and its service): the definition and what is not in place."""
+def look_node(run: Runner, node: Mapping[str, Any]) -> Tuple[Optional[str], List[str], bool]:
+    """One node's own part (its directories and its service): the definition, what is not in place,
+    and whether its service runs."""
     differences = [d for d in (check_directory(spec) for spec in node.get('directories') or []) if d]
     if not node.get('service'):
-        return None, differences
-    definition, found = look_service(run, node['service'])
-    return definition, differences + found
+        return None, differences, False
+    definition, found, running = look_service(run, node['service'])
+    return definition, differences + found, running
 
 
 def look(run: Runner, params: Mapping[str, Any]) -> Dict[str, Any]:
@@ -216,17 +218,17 @@ def look(run: Runner, params: Mapping[str, Any]) -> Dict[str, Any]:
     result: Dict[str, Any] = dict(definition=None, systemd_version=None)
     service = params.get('service')
     if service:
-        result['definition'], found = look_service(run, service)
+        result['definition'], found, result['running'] = look_service(run, service)
         differences.extend(found)
         managers.add(service['manager'])
     if params.get('nodes') is not None:
         result['nodes'] = {}
         for node in params['nodes']:
-            definition, own = look_node(run, node)
+            definition, own, running = look_node(run, node)
             differences.extend(own)
             managers.update([node['service']['manager']] if node.get('service') else [])
             result['nodes'][node['host']] = dict(in_place=not (machine or own), differences=machine + own,
-                                                 definition=definition)
+                                                 definition=definition, running=running)
     if 'systemd' in managers:
         result['systemd_version'] = systemd_version(run)
     result['differences'] = differences

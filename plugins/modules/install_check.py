@@ -232,6 +232,11 @@ definition:
   description: The content of the service definition file, null when it is missing or O(service) not given.
   returned: always
   type: str
+running:
+  description: Whether the service of O(service) runs (false when it is not known to its manager).
+  returned: when O(service) is given
+  type: bool
+  sample: false
 systemd_version:
   description: The systemd version (the unit template depends on it), null under supervisord.
   returned: always
@@ -253,6 +258,9 @@ nodes:
     definition:
       description: The content of this node's service definition file, null when it is missing or not asked for.
       type: str
+    running:
+      description: Whether this node's service runs (false when it is not known to its manager or not asked for).
+      type: bool
   sample:
     node1: {in_place: true, differences: [], definition: "[program:ollama-distributed-node1]\n"}
 '''

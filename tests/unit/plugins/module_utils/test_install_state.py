@@ -153,7 +153,7 @@ def test_look_in_place_under_supervisord(tmp_path: Path) -> None:
                               service=dict(name='ollama-distributed-n1', manager='supervisor',
                                            definition=str(program))))
     assert found == dict(in_place=True, differences=[], definition='[program:ollama-distributed-n1]\n',
-                         systemd_version=None)
+                         systemd_version=None, running=False)
 
 
 def test_look_names_every_difference(tmp_path: Path) -> None:
@@ -247,8 +247,8 @@ def test_several_nodes_are_answered_each_with_the_machine_looked_at_once(tmp_pat
     found = st.look(run, dict(user=ME, group=MY_GROUP, binary=str(binary), version='0.1.0', nodes=nodes))
     assert found['in_place'] is True and found['differences'] == []
     assert found['definition'] is None and found['systemd_version'] is None
-    assert found['nodes'] == {h: dict(in_place=True, differences=[], definition='[program:ollama-distributed-%s]\n' % h)
-                              for h in ('n1', 'n2', 'n3')}
+    assert found['nodes'] == {h: dict(in_place=True, differences=[], definition='[program:ollama-distributed-%s]\n' % h,
+                                      running=False) for h in ('n1', 'n2', 'n3')}
     assert [c[0] for c in calls].count(str(binary)) == 1  # the machine's binary asked once
     assert [c[1] for c in calls if c[0] == 'supervisorctl'] == ['status'] * 3  # every node's service
 
@@ -260,12 +260,12 @@ def test_a_node_answer_holds_its_own_and_its_machines_differences(tmp_path: Path
     found = st.look(run, dict(nodes=[n1, n2]))
     assert found['nodes']['n1']['in_place'] is True
     assert found['nodes']['n2'] == dict(in_place=False, differences=[f'{tmp_path}/n2 is missing'],
-                                        definition='[program:ollama-distributed-n2]\n')
+                                        definition='[program:ollama-distributed-n2]\n', running=False)
     assert found['in_place'] is False and found['differences'] == [f'{tmp_path}/n2 is missing']
     # a machine difference (the link) is every node's: each takes the install steps (and restarts)
     found = st.look(run, dict(link=dict(path=str(tmp_path / 'l'), target='/x'), nodes=[n1]))
     assert found['nodes']['n1'] == dict(in_place=False, differences=[f'{tmp_path}/l is not a link'],
-                                        definition='[program:ollama-distributed-n1]\n')
+                                        definition='[program:ollama-distributed-n1]\n', running=False)
 
 
 def test_a_missing_definition_or_unknown_service_is_the_nodes_own(tmp_path: Path) -> None:
@@ -296,7 +296,20 @@ def test_the_module_takes_nodes_and_refuses_a_host_twice(tmp_path: Path, run_mod
     n1 = _node(tmp_path, 'n1')
     res = run_module(install_check, dict(user=ME, nodes=[n1, dict(host='n2')]), check_mode=True)
     assert res.rc == 0 and res.result['changed'] is False
-    assert res.result['nodes']['n2'] == dict(in_place=True, differences=[], definition=None)
+    assert res.result['nodes']['n2'] == dict(in_place=True, differences=[], definition=None, running=False)
     assert res.result['nodes']['n1']['in_place'] is False  # supervisorctl missing: not known
     twice = run_module(install_check, dict(nodes=[n1, dict(host='n1')]))
     assert twice.rc == 1 and 'n1 more than once' in twice.result['msg']
+
+
+def test_each_node_answer_says_whether_its_service_runs(tmp_path: Path) -> None:
+    """The install role restarts on a new binary only the nodes that ran when it looked."""
+    def run(argv: List[str]) -> Tuple[int, str, str]:
+        if argv[2] == 'ollama-distributed-n1':
+            return 0, 'ollama-distributed-n1   RUNNING   pid 42, uptime 0:01:00\n', ''
+        return supervisor_knows_all(argv)
+
+    found = st.look(run, dict(nodes=[_node(tmp_path, 'n1'), _node(tmp_path, 'n2')]))
+    assert found['nodes']['n1']['running'] is True and found['nodes']['n2']['running'] is False
+    one = st.look(run, dict(service=_node(tmp_path, 'n1')['service']))
+    assert one['running'] is True
