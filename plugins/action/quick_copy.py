@@ -7,13 +7,10 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-import hashlib
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
-from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.remote_shell import attrs_match, quote, run_lines
+from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.remote_shell import files_in_place
 
 ARGUMENT_SPEC = {
     "content": {"type": "str", "required": True, "no_log": True},
@@ -23,23 +20,6 @@ ARGUMENT_SPEC = {
     "mode": {"type": "raw"},
     "validate": {"type": "str"},
 }
-
-# Two lines: "<octal mode> <owner> <group>" and the SHA-1 of a regular file, "-" when unknown.
-STAT_SCRIPT = (
-    "p=%s; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then s=$(stat -c '%%a %%U %%G' -- \"$p\" 2>/dev/null) || s=-; "
-    "c=$(sha1sum -- \"$p\" 2>/dev/null) || c=-; echo \"$s\"; echo \"${c%%%% *}\"; else echo -; echo -; fi"
-)
-
-
-def in_place(args: Dict[str, Any], lines: List[str]) -> bool:
-    """Whether the file the shell saw (``lines`` of STAT_SCRIPT) already has the content,
-    owner, group and mode asked for."""
-    seen, checksum = (lines + ["-", "-"])[:2]
-    fields = seen.split()
-    if len(fields) != 3 or checksum != hashlib.sha1(to_bytes(args["content"])).hexdigest():
-        return False
-    mode, owner, group = fields
-    return attrs_match(args, mode, owner, group)
 
 
 class ActionModule(ActionBase):
@@ -53,11 +33,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        try:
-            lines = run_lines(self, STAT_SCRIPT % quote(args["dest"]), 2)
-        except AnsibleActionFail:
-            lines = []
-        if lines and in_place(args, lines):
+        if files_in_place(self, [], [args]):
             result.update(changed=False, dest=args["dest"], quick=True)
             return result
         spec = {key: value for key, value in args.items() if value is not None}
