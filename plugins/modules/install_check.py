@@ -48,7 +48,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &directory_options
       path:
         description: Absolute path.
         type: path
@@ -114,7 +114,7 @@ options:
       - The node's service. Its definition file is read and returned (the caller compares it with
         what it would write); the service must be known to its manager, and enabled under systemd.
     type: dict
-    suboptions:
+    suboptions: &service_options
       name:
         description: The systemd unit or supervisord program name.
         type: str
@@ -144,40 +144,11 @@ options:
         type: list
         elements: dict
         default: []
-        suboptions:
-          path:
-            description: Absolute path.
-            type: path
-            required: true
-          owner:
-            description: Owning user name.
-            type: str
-            required: true
-          group:
-            description: Owning group name.
-            type: str
-            required: true
-          mode:
-            description: Octal mode, such as C(0750).
-            type: str
-            required: true
+        suboptions: *directory_options
       service:
         description: The node's service, as O(service).
         type: dict
-        suboptions:
-          name:
-            description: The systemd unit or supervisord program name.
-            type: str
-            required: true
-          manager:
-            description: The service manager.
-            type: str
-            required: true
-            choices: [systemd, supervisor]
-          definition:
-            description: The unit or program file.
-            type: path
-            required: true
+        suboptions: *service_options
 '''
 
 EXAMPLES = r'''
