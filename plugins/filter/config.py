@@ -23,14 +23,33 @@ The filters are implemented in ``plugins/plugin_utils``: ``config_schema``
 (the node contract, checking one value), ``config_layers`` (merging, building,
 redacting), ``config_checks`` (checking a node and a cluster) and
 ``config_rules`` (the rules that tie keys, nodes and the inventory together).
+
+They are imported on first use: Ansible loads every filter file of the
+collection, in every worker process, to resolve any one of its filters.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import Any, Callable
 
-from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_checks import config_problems
-from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_layers import config_build, config_merge, config_redact
+_PLUGIN_UTILS = "ansible_collections.ollama_lab.distributed.plugins.plugin_utils."
+
+
+def _on_use(module: str, name: str) -> Callable[..., Any]:
+    """``plugin_utils.<module>.<name>``, imported when the filter is first called."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(_PLUGIN_UTILS + module), name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+config_merge = _on_use("config_layers", "config_merge")
+config_build = _on_use("config_layers", "config_build")
+config_redact = _on_use("config_layers", "config_redact")
+config_problems = _on_use("config_checks", "config_problems")
 
 
 class FilterModule:

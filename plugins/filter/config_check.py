@@ -15,11 +15,6 @@ from typing import Any, Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import plain
-from ansible_collections.ollama_lab.distributed.plugins.filter.config import (
-    config_build,
-    config_problems,
-    config_redact,
-)
 
 MISSING = "failed before its configuration could be checked (see its error above)"
 
@@ -33,6 +28,10 @@ def config_check_play(inputs: Sequence[Any], hosts: Sequence[str], defaults: Map
     its whole cluster, so a broken node stops its cluster only, never another
     cluster of the play (a classroom).
     """
+    # Imported here, not at the top: see plugins/filter/config.py.
+    from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_checks import config_problems
+    from ansible_collections.ollama_lab.distributed.plugins.plugin_utils.config_layers import config_build, config_redact
+
     if len(inputs) != len(hosts):
         raise AnsibleFilterError("config_check_play: expected one input per host")
     inputs, hosts, defaults, profiles = plain(inputs), plain(hosts), plain(defaults), plain(profiles)

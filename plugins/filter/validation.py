@@ -9,13 +9,20 @@ from __future__ import annotations
 __metaclass__ = type
 
 import base64
+from importlib import import_module
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ollama_lab.distributed.plugins.module_utils.checks import CATEGORIES
-from ansible_collections.ollama_lab.distributed.plugins.module_utils.probes import parse_prometheus
 from ansible_collections.ollama_lab.distributed.plugins.module_utils.typed import read_bool
+
+# module_utils.checks and .probes are imported on use: every worker process
+# loads every filter file of the collection to resolve any one of its filters.
+_MODULE_UTILS = 'ansible_collections.ollama_lab.distributed.plugins.module_utils.'
+
+
+def _categories() -> Sequence[str]:
+    return import_module(_MODULE_UTILS + 'checks').CATEGORIES
 
 #: Which probe sections each category needs: host (validate_probe), api (validate_api_probe), http (uri), config.
 NEEDS: Dict[str, Dict[str, List[str]]] = dict(
@@ -33,14 +40,15 @@ NEEDS: Dict[str, Dict[str, List[str]]] = dict(
 def validation_categories(wanted: Sequence[str], run_tags: Optional[Sequence[str]] = None,
                           skip_tags: Optional[Sequence[str]] = None) -> List[str]:
     wanted = list(wanted or [])
-    bad = [c for c in wanted if c not in CATEGORIES]
+    categories = _categories()
+    bad = [c for c in wanted if c not in categories]
     if bad:
         raise AnsibleFilterError('validate_categories: unknown %s; choose from %s'
-                                 % (', '.join(map(str, bad)), ', '.join(CATEGORIES)))
+                                 % (', '.join(map(str, bad)), ', '.join(categories)))
     run = set(run_tags or ['all'])
     skip = set(skip_tags or [])
     out = []
-    for cat in CATEGORIES:
+    for cat in categories:
         if cat not in wanted or cat in skip:
             continue
         if 'all' in run or cat in run or 'validate' in run:
@@ -105,7 +113,7 @@ def validation_config_doc(content: Any, encoded: bool = True) -> Dict[str, Any]:
 
 def validation_prometheus(text: Any) -> Dict[str, float]:
     """Prometheus text into ``{series: value}``."""
-    return parse_prometheus(str(text or ''))
+    return import_module(_MODULE_UTILS + 'probes').parse_prometheus(str(text or ''))
 
 
 def validation_file_mode(result: Mapping[str, Any]) -> Dict[str, Any]:

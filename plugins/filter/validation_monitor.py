@@ -12,8 +12,6 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ollama_lab.distributed.plugins.module_utils import checks
-
 
 def monitor_dashboard(observations: Mapping[str, Mapping[str, Any]], thresholds: Optional[Mapping[str, Any]] = None,
                       expected_size: int = 0) -> Dict[str, Any]:
@@ -21,6 +19,9 @@ def monitor_dashboard(observations: Mapping[str, Mapping[str, Any]], thresholds:
 
     ``status`` is ``ok``, ``warning`` or ``critical`` (the worst alert).
     """
+    # Imported on use: every worker loads every filter file (plugins/filter/config.py).
+    from ansible_collections.ollama_lab.distributed.plugins.module_utils import checks
+
     if not isinstance(observations, Mapping):
         raise AnsibleFilterError('monitor_dashboard: expected a dict of node observations, got %s'
                                  % type(observations).__name__)
