@@ -22,7 +22,8 @@ Every problem is a string ``<host>: <variable>: <what is wrong>``.
 The filters are implemented in ``plugins/plugin_utils``: ``config_schema``
 (the node contract, checking one value), ``config_layers`` (merging, building,
 redacting), ``config_checks`` (checking a node and a cluster) and
-``config_rules`` (the rules that tie keys, nodes and the inventory together).
+``config_rules`` (the rules that tie keys, nodes and the inventory together)
+and ``config_text`` (the config file as text).
 
 They are imported on first use: Ansible loads every filter file of the
 collection, in every worker process, to resolve any one of its filters.
@@ -50,6 +51,7 @@ config_merge = _on_use("config_layers", "config_merge")
 config_build = _on_use("config_layers", "config_build")
 config_redact = _on_use("config_layers", "config_redact")
 config_problems = _on_use("config_checks", "config_problems")
+config_yaml = _on_use("config_text", "config_yaml")
 
 
 class FilterModule:
@@ -61,4 +63,5 @@ class FilterModule:
             "config_build": config_build,
             "config_redact": config_redact,
             "config_problems": config_problems,
+            "config_yaml": config_yaml,
         }

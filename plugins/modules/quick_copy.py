@@ -71,7 +71,7 @@ seealso:
 EXAMPLES = r'''
 - name: Write a node's config file (secrets; no_log)
   ollama_lab.distributed.quick_copy:
-    content: "{{ lookup('ansible.builtin.template', 'node.yaml.j2') }}"
+    content: "{{ node_config | ollama_lab.distributed.config_yaml('testing', '/etc/ollama-distributed/node1.yaml') }}"
     dest: /etc/ollama-distributed/node1.yaml
     owner: root
     group: ollama

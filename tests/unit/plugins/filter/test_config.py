@@ -17,6 +17,7 @@ from ansible_collections.ollama_lab.distributed.plugins.filter.config import (
     config_merge,
     config_problems,
     config_redact,
+    config_yaml,
 )
 from ansible_collections.ollama_lab.distributed.plugins.filter.layout import node_layout
 
@@ -132,7 +133,37 @@ def test_redact_replaces_secrets_only() -> None:
 
 
 def test_filters_are_registered() -> None:
-    assert set(FilterModule().filters()) == {"config_merge", "config_build", "config_redact", "config_problems"}
+    assert set(FilterModule().filters()) == {"config_merge", "config_build", "config_redact", "config_problems",
+                                             "config_yaml"}
+
+
+# ---------------------------------------------------------------- the file
+
+def test_config_file_reads_back_as_the_config_in_the_contract_order() -> None:
+    cfg = built(cluster("production", jwt_secret=GOOD_SECRET, api_keys=[GOOD_KEY])[0])
+    cfg["node"]["tags"] = {"zone": "b", "gpu": True, "nested": {"list": [1, 2], "ü": "é"}}
+    cfg["metadata"] = {"owner": "Zoë \"room 2\"", "multi": "line1\nline2"}
+    cfg["description"] = 'quotes " and \\ and ünicode'
+    text = config_yaml(cfg, "production", "/etc/ollama-distributed/node1.yaml")
+    assert yaml.safe_load(text) == cfg
+    assert text.startswith("# Ollama Distributed node node1 - profile production\n")
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert "REDACTED" not in text
+    sections = [line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha()]
+    assert sections == ["name", "description", "environment", "node", "api", "p2p", "web", "storage", "logging",
+                        "consensus", "cluster", "scheduler", "security", "backend", "performance", "metadata"]
+    assert sorted(sections) == sorted(DEFAULTS)
+    assert "  tags:\n    gpu: true\n    nested:\n      list:\n      - 1\n" in text
+    assert f'    secret: "{GOOD_SECRET}"' in text
+
+
+def test_config_file_empty_maps_and_the_redacted_note() -> None:
+    cfg = config_redact(built(cluster()[0]), "<redacted>")
+    cfg["metadata"] = {}
+    text = config_yaml(cfg, "development", "/etc/x/node1.yaml", True)
+    assert "  tags: {}\n" in text and text.endswith("\nmetadata: {}\n")
+    assert "# /etc/x/node1.yaml; this file only makes `--diff` readable.\n" in text
+    assert yaml.safe_load(text) == cfg
 
 
 # ---------------------------------------------------------------- profiles
