@@ -22,6 +22,8 @@ description:
   - When every directory and file is already as asked (type, owner, group, mode, the content's SHA-1),
     one shell command on the machine tells so and the module does not run; anything else, a symbolic
     O(files[].mode) or O(directories[].mode) included, is left to the module.
+  - File content comes as text (O(files[].content)) or from a template on the controller (O(files[].src)),
+    rendered once for the task.
   - A file is replaced (atomically) only when its content differs; with O(files[].force=false) an
     existing file is left as it is (a file the student works on).
 author:
@@ -69,9 +71,16 @@ options:
         type: path
         required: true
       content:
-        description: The whole content of the file.
+        description: The whole content of the file. Give O(files[].content) or O(files[].src).
         type: str
-        required: true
+      src:
+        description:
+          - A Jinja2 template on the controller, found as M(ansible.builtin.template) finds its C(src)
+            (the role's C(templates/) first), rendered there with the task's variables. Give
+            O(files[].content) or O(files[].src).
+          - Cheaper than C(content) from a template lookup, which copies every variable of the host
+            for each file.
+        type: str
       owner:
         description: Owner (user name).
         type: str
@@ -101,6 +110,7 @@ EXAMPLES = r'''
       - {path: /opt/ollama-lab/ann, owner: student, mode: "0755"}
     files:
       - {dest: /opt/ollama-lab/ann/lab.env, content: "export TOKEN_FILE=...\n", owner: root, mode: "0644"}
+      - {dest: /opt/ollama-lab/ann/EXERCISES.md, src: EXERCISES.md.j2, owner: root, mode: "0644"}
       - {dest: /opt/ollama-lab/ann/work/notes.md, content: "# notes\n", owner: student, mode: "0644", force: false}
 '''
 
@@ -201,9 +211,10 @@ def main() -> None:
                             "options": dict(attrs, path={"type": "path", "required": True})},
             "files": {"type": "list", "elements": "dict", "default": [],
                       "options": dict(attrs, dest={"type": "path", "required": True},
-                                      content={"type": "str", "required": True},
+                                      content={"type": "str"}, src={"type": "str"},
                                       force={"type": "bool", "default": True},
-                                      validate={"type": "str"})},
+                                      validate={"type": "str"}),
+                      "required_one_of": [["content", "src"]], "mutually_exclusive": [["content", "src"]]},
         },
         supports_check_mode=True,
     )
@@ -213,6 +224,8 @@ def main() -> None:
         if _directory(module, spec):
             changed_paths.append(spec["path"])
     for spec in module.params["files"]:
+        if spec["content"] is None:  # src: the action renders it; the module alone cannot
+            module.fail_json(msg="%s: src is a template on the controller; run lab_files as a task" % spec["dest"])
         if _file(module, spec, diffs):
             changed_paths.append(spec["dest"])
     result = {"changed": bool(changed_paths), "changed_paths": changed_paths}

@@ -15,6 +15,7 @@ from unittest import mock
 
 import pytest
 
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.facts.system import service_mgr as ansible_service_mgr
 from ansible_collections.ollama_lab.distributed.plugins.action import lab_files, layout_facts, probe_paths, quick_copy
 from ansible_collections.ollama_lab.distributed.plugins.plugin_utils import remote_shell
@@ -248,3 +249,39 @@ def test_a_shell_that_cannot_tell_is_left_to_the_lab_files_module(tmp_path: Path
     action = make(lab_files, lab_tree(tmp_path), lambda cmd, sudoable=True: {"rc": 1, "stdout": "", "stderr": "boom"})
     action._execute_module.return_value = {"changed": False, "changed_paths": []}
     assert action.run(task_vars={})["quick"] is False and action._execute_module.call_count == 1
+
+
+def with_templates(action: Any, tmp_path: Path) -> Any:
+    """Give the action a real templar and a templates/ directory (ansible.builtin.template's lookup)."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (tmp_path / "templates" / "lab.env.j2").write_text("# {{ ansible_managed }}\nSTUDENT={{ student }}\n{% if x %}\nX\n{% endif %}\n")
+    action._templar = Templar(loader=DataLoader())
+    action._find_needle = mock.MagicMock(side_effect=lambda kind, name: str(tmp_path / kind / name))
+    return action
+
+
+def test_a_template_is_rendered_on_the_controller_with_the_task_variables(tmp_path: Path) -> None:
+    args = lab_tree(tmp_path)
+    args["files"][0] = dict(dest=str(tmp_path / "lab" / "lab.env"), src="lab.env.j2", mode="0644", **me())
+    action = with_templates(make(lab_files, args), tmp_path)
+    action._execute_module.return_value = {"changed": True, "changed_paths": ["x"]}
+    result = action.run(task_vars={"student": "ann", "x": False})
+    assert result["quick"] is False
+    sent = action._execute_module.call_args.kwargs["module_args"]["files"][0]
+    assert "src" not in sent and sent["content"] == "# Ansible managed\nSTUDENT=ann\n"
+    assert args["files"][0]["src"] == "lab.env.j2"  # the task's own arguments are left as they were
+    # once the file holds what the template renders, one shell command finds it in place
+    (tmp_path / "lab" / "lab.env").write_text(sent["content"])
+    again = with_templates(make(lab_files, args), tmp_path)
+    assert again.run(task_vars={"student": "ann", "x": False})["quick"] is True
+
+
+def test_content_and_src_together_fail_naming_the_file(tmp_path: Path) -> None:
+    args = lab_tree(tmp_path)
+    args["files"][0]["src"] = "lab.env.j2"
+    action = with_templates(make(lab_files, args), tmp_path)
+    with pytest.raises(AnsibleActionFail, match=r"files\[0\] \(.*lab.env\): give content or src, not both"):
+        action.run(task_vars={})

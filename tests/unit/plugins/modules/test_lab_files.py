@@ -83,3 +83,13 @@ def test_validate_needs_the_placeholder_and_the_directory_must_exist(tmp_path: P
     assert list(tmp_path.iterdir()) == []
     run = run_module(lab_files, {"files": [{"dest": str(tmp_path / "no" / "f"), "content": "x"}]})
     assert run.failed and run["msg"] == "Destination directory %s does not exist" % (tmp_path / "no")
+
+
+def test_src_is_for_the_action_and_excludes_content(tmp_path: Path, run_module) -> None:
+    dest = tmp_path / "lab.env"
+    alone = run_module(lab_files, {"files": [{"dest": str(dest), "src": "lab.env.j2"}]})
+    assert alone.failed and alone["msg"] == "%s: src is a template on the controller; run lab_files as a task" % dest
+    both = run_module(lab_files, {"files": [{"dest": str(dest), "src": "lab.env.j2", "content": "x"}]})
+    assert both.failed and "mutually exclusive" in both["msg"] and not dest.exists()
+    neither = run_module(lab_files, {"files": [{"dest": str(dest)}]})
+    assert neither.failed and "one of the following is required" in neither["msg"]
