@@ -24,6 +24,7 @@ _MODULE_UTILS = 'ansible_collections.ollama_lab.distributed.plugins.module_utils
 def _categories() -> Sequence[str]:
     return import_module(_MODULE_UTILS + 'checks').CATEGORIES
 
+
 #: Which probe sections each category needs: host (validate_probe), api (validate_api_probe), http (uri), config.
 NEEDS: Dict[str, Dict[str, List[str]]] = dict(
     prerequisites=dict(host=['system'], api=[], http=[], config=[]),
