@@ -285,6 +285,13 @@ stage_molecule_scenario() {
   molecule -c molecule/_shared/base.yml test -s "$1"
 }
 
+# show_log NAME FILE: the whole log of a job that ran in the background.
+show_log() {
+  echo "-------------------- $1 output --------------------"
+  cat "$2"
+  echo "-------------------- end of $1 output -------------"
+}
+
 # Run the scenarios, $jobs at a time. Each one's output goes to its own log,
 # printed whole when it ends, so parallel scenarios never interleave.
 run_molecule_scenarios() {
@@ -308,9 +315,7 @@ run_molecule_scenarios() {
     rc=0
     wait -n -p done_pid "${!scenario_of[@]}" || rc=$?
     s=${scenario_of[$done_pid]}
-    echo "-------------------- molecule:$s output --------------------"
-    cat "$logdir/$s.log"
-    echo "-------------------- end of molecule:$s output -------------"
+    show_log "molecule:$s" "$logdir/$s.log"
     record "molecule:$s" "$rc" "$((SECONDS - ${start_of[$done_pid]}))"
     unset "scenario_of[$done_pid]" "start_of[$done_pid]"
     if [ "$rc" -ne 0 ] && [ "$keep_going" -eq 0 ]; then stop=1; fi
@@ -346,9 +351,7 @@ molecule_prepare_wait() {
   [ -n "$prep_pid" ] || return 0
   wait "$prep_pid" || prep_rc=$?
   prep_pid=
-  echo "-------------------- molecule setup output --------------------"
-  cat "$prep_log"
-  echo "-------------------- end of molecule setup output -------------"
+  show_log "molecule setup" "$prep_log"
 }
 
 # ------------------------------------------------------------------- run --
