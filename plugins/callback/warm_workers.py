@@ -31,6 +31,7 @@ requirements:
   - enable in C(callbacks_enabled) (C(ansible.cfg)) or C(ANSIBLE_CALLBACKS_ENABLED)
 """
 
+import time
 from typing import Any
 
 from ansible.plugins.callback import CallbackBase
@@ -49,10 +50,12 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         # The inventory behind the play (no public accessor): without it, only the play's own connection.
+        start = time.monotonic()
         inventory = getattr(play.get_variable_manager(), "_inventory", None)
         hosts = inventory.get_hosts(play.hosts, order=play.order) if inventory is not None else []
         jinja = warm_jinja_plugins([collection_of(__name__)])
         lookups = warm_lookups()
         connections = warm_connections(inventory_connections(hosts) | ({play.connection} if play.connection else set()))
         self._display.vvv(f"{self.CALLBACK_NAME}: loaded {len(jinja)} filter/test file(s) of the collection,"
-                          f" {lookups} lookup(s), connection(s) {', '.join(connections) or 'none'}")
+                          f" {lookups} lookup(s), connection(s) {', '.join(connections) or 'none'}"
+                          f" in {time.monotonic() - start:.2f} s")
