@@ -49,8 +49,8 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
-        # The inventory behind the play (no public accessor): without it, only the play's own connection.
         start = time.monotonic()
+        # The inventory behind the play (no public accessor): without it, only the play's own connection.
         inventory = getattr(play.get_variable_manager(), "_inventory", None)
         hosts = inventory.get_hosts(play.hosts, order=play.order) if inventory is not None else []
         jinja = warm_jinja_plugins([collection_of(__name__)])
