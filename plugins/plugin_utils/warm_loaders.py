@@ -69,14 +69,15 @@ def warm_lookups() -> int:
 
 
 def inventory_connections(hosts: Iterable[Any]) -> Set[str]:
-    """The ``ansible_connection`` values the inventory gives ``hosts`` or their groups (templates left out)."""
-    names: Set[str] = set()
-    for host in hosts:
-        for variables in [group.get_vars() for group in host.get_groups()] + [host.get_vars()]:
-            value = variables.get("ansible_connection")
-            if isinstance(value, str) and value and "{" not in value:
-                names.add(value)
-    return names
+    """The ``ansible_connection`` values the inventory gives ``hosts`` or their groups (templates left out).
+
+    Each group is read once, however many of the hosts are in it.
+    """
+    hosts = list(hosts)
+    groups = {group.name: group for host in hosts for group in host.get_groups()}
+    values = [variables.get("ansible_connection")
+              for variables in [group.get_vars() for group in groups.values()] + [host.get_vars() for host in hosts]]
+    return {value for value in values if isinstance(value, str) and value and "{" not in value}
 
 
 def warm_connections(names: Iterable[str]) -> List[str]:

@@ -125,7 +125,7 @@ def run(tmp_path: Path, callbacks: str) -> subprocess.CompletedProcess:
                           check=False, cwd=tmp_path)
 
 
-def recap(out: str) -> List[str]:
+def recap(out: str) -> List[List[str]]:
     return [line.split() for line in out.splitlines() if line.startswith(("one ", "two "))]
 
 
